@@ -1,0 +1,52 @@
+using TargetEngine;
+
+/// The upgrade procedure of shared/reference/production-deployment-guide.md as a target graph.
+/// `./build.sh --help` lists the targets, `./build.sh --plan Deploy` shows the order.
+partial class Build : BuildBase
+{
+    public static int Main() => Execute<Build>(x => x.Deploy);
+
+    Target Prerequisites => _ => _
+        .Description("Check connection, privileges, client tools, free disk, migrations and the deployment lock" + PlannedFor(4))
+        .Executes(() => NotYetImplemented(4));
+
+    Target MaintenanceOn => _ => _
+        .Description("Stop the application and fence the database against writes by the application's roles" + PlannedFor(4))
+        .DependsOn(Prerequisites)
+        .Executes(() => NotYetImplemented(4));
+
+    Target Backup => _ => _
+        .Description("Take and verify the safe-harbor dump, inside the fence so that no write is lost on restore" + PlannedFor(4))
+        .DependsOn(MaintenanceOn)
+        .Executes(() => NotYetImplemented(4));
+
+    Target Migrate => _ => _
+        .Description("Run the SQL scripts of every pending version up to --version" + PlannedFor(3))
+        .DependsOn(Backup)
+        .Requires(() => Version)
+        .Executes(() => NotYetImplemented(3));
+
+    Target PostProcess => _ => _
+        .Description("Run the C# data steps of every pending version" + PlannedFor(3))
+        .DependsOn(Migrate)
+        .Executes(() => NotYetImplemented(3));
+
+    Target Verify => _ => _
+        .Description("Check integrity (orphans, row counts, verify queries, invalid indexes) before the upgrade commits" + PlannedFor(4))
+        .DependsOn(PostProcess)
+        .Executes(() => NotYetImplemented(4));
+
+    Target Restart => _ => _
+        .Description("Lift the fence, start the application on the new version, wait for health, run smoke checks" + PlannedFor(4))
+        .DependsOn(Verify)
+        .Executes(() => NotYetImplemented(4));
+
+    Target Rollback => _ => _
+        .Description("Restore the safe harbor; runs by itself when Migrate, PostProcess or Verify fails" + PlannedFor(4))
+        .TriggeredByFailureOf(Migrate, PostProcess, Verify)
+        .Executes(() => NotYetImplemented(4));
+
+    Target Deploy => _ => _
+        .Description("The whole upgrade: Prerequisites, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart")
+        .DependsOn(Restart);
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace PgDeploy.Migrations.Scripts;
+
+/// <summary>Reads the "-- deploy:" directives, which count only in the comment lines before the first statement.</summary>
+internal static partial class DirectiveReader
+{
+    const string Prefix = "deploy:";
+    const string KnownDirectives =
+        "known directives: -- deploy:no-transaction, -- deploy:lock-timeout <duration>, -- deploy:statement-timeout <duration>, "
+        + "with durations such as 500ms, 5s, 2min, 1h or 1d";
+
+    public static ScriptDirectives Read(IEnumerable<ScriptComment> lineComments, ICollection<ScriptProblem> problems)
+    {
+        var directives = ScriptDirectives.None;
+        foreach (var comment in lineComments)
+        {
+            var directive = comment.Text[2..].Trim();
+            if (!directive.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (!comment.BeforeFirstStatement)
+            {
+                problems.Add(new ScriptProblem(comment.Line, ProblemSeverity.Warning,
+                    $"'-- {directive}' is ignored: directives are read only from the leading comment lines, before the first statement"));
+                continue;
+            }
+
+            var nameAndValue = directive[Prefix.Length..].Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var name = nameAndValue.FirstOrDefault()?.ToLowerInvariant() ?? "";
+            var value = nameAndValue.ElementAtOrDefault(1);
+            var (applied, error) = name switch
+            {
+                "no-transaction" when value is null => (directives with { NoTransaction = true }, null),
+                "no-transaction" => (directives, "takes no value"),
+                "lock-timeout" when TryParseDuration(value, out var timeout) => (directives with { LockTimeout = timeout }, null),
+                "statement-timeout" when TryParseDuration(value, out var timeout) => (directives with { StatementTimeout = timeout }, null),
+                "lock-timeout" or "statement-timeout" => (directives, value is null ? "needs a duration" : $"has an invalid duration '{value}'"),
+                _ => (directives, "is not a known directive"),
+            };
+            directives = applied;
+            if (error is not null)
+            {
+                problems.Add(new ScriptProblem(comment.Line, ProblemSeverity.Error, $"'-- {directive}' {error}; {KnownDirectives}"));
+            }
+        }
+
+        return directives;
+    }
+
+    // PostgreSQL's time units; unlike PostgreSQL a unit is required, so that "5" cannot silently mean 5 milliseconds.
+    static bool TryParseDuration(string? value, out TimeSpan duration)
+    {
+        duration = default;
+        var match = DurationPattern().Match(value ?? "");
+        if (!match.Success || !decimal.TryParse(match.Groups["amount"].Value, CultureInfo.InvariantCulture, out var amount))
+        {
+            return false;
+        }
+
+        var milliseconds = Math.Round(amount * match.Groups["unit"].Value switch
+        {
+            "ms" => 1,
+            "s" => 1_000,
+            "min" => 60_000,
+            "h" => 3_600_000,
+            _ => 86_400_000,
+        });
+        // The server's timeouts are int milliseconds.
+        if (milliseconds > int.MaxValue)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromMilliseconds((double)milliseconds);
+        return true;
+    }
+
+    [GeneratedRegex(@"^(?<amount>[0-9]{1,10}(\.[0-9]{1,6})?)\s*(?<unit>ms|s|min|h|d)\z", RegexOptions.CultureInvariant)]
+    private static partial Regex DurationPattern();
+}

@@ -1,0 +1,91 @@
+using PgDeploy.Migrations.History;
+
+namespace PgDeploy.Migrations;
+
+/// Compares the migrations folder with the database's history and plans what remains, refusing
+/// before anything runs when the two disagree.
+public static class UpgradePlanner
+{
+    public static AppVersion? CurrentVersion(IEnumerable<HistoryRow> history) =>
+        history.Where(row => row.Success).Select(row => (AppVersion?)row.AppVersion).Max();
+
+    public static UpgradePlan Plan(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target)
+    {
+        var problems = catalog.Errors.Select(problem => problem.ToString()).ToList();
+        var applied = history.Where(row => row.Success).ToList();
+        var baseline = applied.Where(row => row.Kind == "baseline").Select(row => (AppVersion?)row.AppVersion).Max();
+        var current = CurrentVersion(applied);
+
+        problems.AddRange(CheckAppliedSteps(catalog, applied, baseline));
+        if (catalog.Find(target) is null)
+            problems.Add($"--version {target}: there is no folder {target.FolderName} in {catalog.Directory}; the versions there are {Versions(catalog)}.");
+        if (current is { } at && at > target)
+            problems.Add($"--version {target}: the database is already at {at}, which is newer. Migrations only go forward; to go back, restore the safe harbor with ./build.sh Rollback.");
+        if (current is { } known && catalog.Find(known) is null && known != baseline)
+            problems.Add($"The database is at {known}, but {catalog.Directory} has no folder {known.FolderName}: this checkout does not match the database. Deploy from the checkout that holds {known.FolderName}.");
+        if (problems.Count > 0)
+            throw new DeploymentException(
+                $"The migrations cannot be applied; nothing was changed. Fix these and run again:{Environment.NewLine}" +
+                string.Join(Environment.NewLine, problems.Select(problem => $"  - {problem}")));
+
+        var pending = catalog.Versions
+            .Where(folder => folder.Version <= target && (baseline is null || folder.Version > baseline))
+            .SelectMany(folder => folder.Steps)
+            .Where(step => !IsApplied(step, applied))
+            .ToList();
+        return new UpgradePlan(current, target, Segment(pending, target));
+    }
+
+    static IEnumerable<string> CheckAppliedSteps(MigrationCatalog catalog, List<HistoryRow> applied, AppVersion? baseline)
+    {
+        foreach (var row in applied.Where(row => row.Kind != "baseline"))
+        {
+            var step = catalog.Find(row.AppVersion)?.Steps.FirstOrDefault(step => step.FileName == row.Name);
+            var name = $"{row.AppVersion.FolderName}/{row.Name}";
+            if (step is null)
+                yield return $"{name} was applied on {row.AppliedAt:yyyy-MM-dd HH:mm} (run {row.RunId}) but is missing from {catalog.Directory}. Restore it from version control: an applied script stays in the folder for good.";
+            else if (step.Checksum != row.Checksum)
+                yield return $"{name} was edited after it was applied on {row.AppliedAt:yyyy-MM-dd HH:mm} (run {row.RunId}): the history records sha256 {row.Checksum}, the file now has {step.Checksum}. " +
+                             "Revert the edit (git checkout the applied version) and put the change in a script of a new version.";
+        }
+
+        var appliedVersions = applied.Where(row => row.Kind != "baseline").Select(row => row.AppVersion).Distinct().ToList();
+        var newestApplied = appliedVersions.Count > 0 ? appliedVersions.Max() : baseline;
+        foreach (var folder in catalog.Versions.Where(folder => folder.Version <= newestApplied && (baseline is null || folder.Version > baseline)))
+        {
+            var lastApplied = folder.Steps.Where(step => IsApplied(step, applied)).Select(step => step.Order).DefaultIfEmpty(int.MinValue).Max();
+            var missing = folder.Steps.Where(step => !IsApplied(step, applied)).ToList();
+            // A version may be partly applied when a failure followed a commit point: the rest is resumed.
+            // A gap before the last applied step, or in an older version, was added after the fact.
+            var gaps = folder.Version < newestApplied ? missing : missing.Where(step => step.Order < lastApplied);
+            foreach (var step in gaps)
+                yield return $"{step.DisplayName} is not applied, but {folder.Version.FolderName} already is (up to a later step): it was added after the version was deployed. Move that work into a new version.";
+        }
+    }
+
+    static bool IsApplied(MigrationStep step, List<HistoryRow> applied) =>
+        applied.Any(row => row.AppVersion == step.Version && row.Name == step.FileName);
+
+    /// Earlier versions run completely in Migrate (a later version's scripts may rely on their data steps);
+    /// the target version's steps from its first C# step on are PostProcess.
+    static List<PlannedStep> Segment(List<MigrationStep> pending, AppVersion target)
+    {
+        var firstDataStep = pending.FindIndex(step => step.Version == target && step.Kind == StepKind.CSharp);
+        var planned = new List<PlannedStep>();
+        var segment = 1;
+        for (var index = 0; index < pending.Count; index++)
+        {
+            var step = pending[index];
+            var outside = step is SqlScriptStep { RunsOutsideTransaction: true };
+            var previousOutside = planned.Count > 0 && planned[^1].OutsideTransaction;
+            if (planned.Count > 0 && (outside || previousOutside))
+                segment++;
+            var phase = firstDataStep >= 0 && index >= firstDataStep ? UpgradePhase.PostProcess : UpgradePhase.Migrate;
+            planned.Add(new PlannedStep(step, phase, segment, outside));
+        }
+        return planned;
+    }
+
+    static string Versions(MigrationCatalog catalog) =>
+        catalog.Versions.Count == 0 ? "none" : string.Join(", ", catalog.Versions.Select(folder => folder.Version));
+}

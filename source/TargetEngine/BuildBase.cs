@@ -1,0 +1,70 @@
+using System.Linq.Expressions;
+
+namespace TargetEngine;
+
+/// <summary>Base class of a build: targets are its <see cref="Target"/> properties, parameters its <see cref="ParameterAttribute"/> members.</summary>
+public abstract class BuildBase
+{
+    /// <summary>Runs the build with the process's command line and environment.</summary>
+    /// <param name="defaultTargets">Targets to run when none is named on the command line; with none, help is shown.</param>
+    /// <returns>
+    /// The exit code:
+    /// <list type="bullet">
+    /// <item><description>0: the build succeeded.</description></item>
+    /// <item><description>1: a target failed, or targets remained not run.</description></item>
+    /// <item><description>2: invalid usage or configuration found before any target ran: unknown target or parameter, bad parameter value,
+    /// circular dependency, unmet requirement, unknown key in a parameters file.</description></item>
+    /// <item><description>130: aborted by Ctrl-C or SIGTERM.</description></item>
+    /// </list>
+    /// A value the build assigns to <see cref="ExitCode"/> wins.
+    /// </returns>
+    protected static int Execute<T>(params Expression<Func<T, Target>>[] defaultTargets) where T : BuildBase, new() =>
+        BuildRunner.Run(new RunSettings { Args = Environment.GetCommandLineArgs()[1..] }, defaultTargets).ExitCode;
+
+    internal IReadOnlyList<ExecutableTarget> ExecutionPlan { get; set; } = [];
+    internal AbortSignal Abort { get; } = new();
+
+    /// <summary>The nearest directory above the working directory that contains <c>.nuke/</c>, or <c>--root</c>.</summary>
+    public AbsolutePath RootDirectory { get; internal set; } = null!;
+
+    /// <summary><c>RootDirectory/.nuke/temp</c>, created at start.</summary>
+    public AbsolutePath TemporaryDirectory => RootDirectory / ".nuke" / "temp";
+
+    public BuildHost Host { get; internal set; }
+    public bool IsLocalBuild => Host == BuildHost.Terminal;
+    public bool IsServerBuild => !IsLocalBuild;
+
+    /// <summary>A terminal with a real stdin that is not a server build, unless <see cref="RunSettings.Interactive"/> says otherwise.</summary>
+    public bool IsInteractive { get; internal set; }
+
+    public IReadOnlyList<string> InvokedTargets => [.. ExecutionPlan.Where(x => x.Invoked).Select(x => x.Name)];
+    public IReadOnlyList<string> SucceededTargets => TargetsWith(TargetStatus.Succeeded);
+    public IReadOnlyList<string> FailedTargets => TargetsWith(TargetStatus.Failed);
+
+    /// <summary>Targets that this process will still run: in the plan, not skipped, not started yet.</summary>
+    public IReadOnlyList<string> ScheduledTargets => TargetsWith(TargetStatus.Scheduled);
+
+    /// <summary>
+    /// Cancelled when the run is aborted. While assured and failure-triggered targets run after a failure or an abort,
+    /// it is a fresh token that is never cancelled.
+    /// </summary>
+    public CancellationToken AbortToken => Abort.Token;
+
+    /// <summary>Overrides the computed exit code.</summary>
+    public int? ExitCode { get; set; }
+
+    /// <summary>Does what Ctrl-C and SIGTERM do: cancels the running target, then runs assured and failure-triggered targets.</summary>
+    public void RequestAbort() => Abort.Request();
+
+    /// <summary>Adds a short note to the running target's row in the summary.</summary>
+    protected void ReportSummary(string note) =>
+        (ExecutionPlan.FirstOrDefault(x => x.Status == TargetStatus.Running) ?? throw new InvalidOperationException("ReportSummary needs a running target."))
+        .Notes.Add(note);
+
+    /// <summary>Called after all targets, before the summary is printed.</summary>
+    protected virtual void OnBuildFinished(BuildResult result) { }
+
+    internal void NotifyBuildFinished(BuildResult result) => OnBuildFinished(result);
+
+    IReadOnlyList<string> TargetsWith(TargetStatus status) => [.. ExecutionPlan.Where(x => x.Status == status).Select(x => x.Name)];
+}
