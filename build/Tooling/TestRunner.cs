@@ -16,7 +16,7 @@ static class TestRunner
         {
             Log.Information("Testing {Project}", Path.GetFileNameWithoutExtension(project));
             await Cli.Wrap("dotnet")
-                .WithArguments(["test", project, "--nologo", "--logger", "trx", "--logger", "console;verbosity=normal", "--results-directory", resultsDirectory])
+                .WithArguments(["test", project, "--nologo", "--logger", "trx", "--results-directory", resultsDirectory])
                 .WithStandardOutputPipe(PipeTarget.ToDelegate(line => Log.Debug("{Line}", line)))
                 .WithStandardErrorPipe(PipeTarget.ToDelegate(line => Log.Warning("{Line}", line)))
                 .WithValidation(CommandResultValidation.None)

@@ -17,10 +17,14 @@ public sealed class LocalCluster : IAsyncDisposable
     private const string Superuser = "postgres";
     private const string StartTimeoutSeconds = "60";
 
+    // Below the OS's ephemeral range, so no outgoing connection takes a persistent cluster's port while it is stopped; 5432 is left to a system cluster.
+    private static readonly IEnumerable<int> PersistentPorts = Enumerable.Range(5433, 67);
+
     private readonly ClusterLayout layout;
     private readonly ServerBinaries binaries;
     private readonly bool temporary;
     private readonly ConcurrentDictionary<string, bool> handedOutConnectionStrings = new();
+    private OwnerDeathWatchdog? watchdog;
     private int disposed;
 
     private LocalCluster(ClusterLayout layout, ServerBinaries binaries, int port, string password, bool temporary)
@@ -44,9 +48,10 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         var binaries = await PostgresBinaries.FindServerAsync(cancellationToken: cancellationToken);
         var layout = new ClusterLayout(Directory.CreateTempSubdirectory("pgdeploy-pg-").FullName);
-        var cluster = new LocalCluster(layout, binaries, FindFreePort(), NewPassword(), temporary: true);
-        // Registered before anything can fail, so a test host that exits without disposing still stops the server.
+        var cluster = new LocalCluster(layout, binaries, FindFreePort([]), NewPassword(), temporary: true);
+        // Both before anything can fail: ProcessExit covers an owner that exits without disposing, the watchdog one that is killed.
         AppDomain.CurrentDomain.ProcessExit += cluster.StopAtProcessExit;
+        cluster.watchdog = cluster.StartWatchdog(Environment.ProcessId);
         try
         {
             SecretFile.Write(layout.InitDbPasswordFile, cluster.Password);
@@ -67,12 +72,12 @@ public sealed class LocalCluster : IAsyncDisposable
     /// </summary>
     public static async Task<LocalCluster> StartPersistentAsync(string clusterDirectory, CancellationToken cancellationToken = default)
     {
-        var layout = new ClusterLayout(Path.GetFullPath(clusterDirectory));
         if (OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("Local PostgreSQL clusters need Linux or macOS: run the tool in WSL or a Linux container.");
         }
 
+        var layout = new ClusterLayout(Path.GetFullPath(clusterDirectory));
         Directory.CreateDirectory(layout.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var state = ClusterState.Load(layout.StateFile);
         if (layout.IsInitialized && (state is null || !File.Exists(layout.PasswordFile)))
@@ -90,7 +95,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
         if (state is null)
         {
-            state = new ClusterState(FindFreePort());
+            state = new ClusterState(FindFreePort(PersistentPorts));
             state.Save(layout.StateFile);
         }
 
@@ -167,16 +172,25 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         AppDomain.CurrentDomain.ProcessExit -= StopAtProcessExit;
+        watchdog?.Dispose();
         try
         {
             await StopAsync();
         }
         finally
         {
-            Directory.Delete(layout.Root, recursive: true);
+            if (Directory.Exists(layout.Root))
+            {
+                Directory.Delete(layout.Root, recursive: true);
+            }
+
             Log.Debug("Deleted temporary cluster directory {Root}", layout.Root);
         }
     }
+
+    /// <summary>Starts a watchdog that stops and deletes this cluster when process <paramref name="ownerPid"/> is gone.</summary>
+    internal OwnerDeathWatchdog StartWatchdog(int ownerPid) => OwnerDeathWatchdog.Start(
+        ownerPid, layout.Root, ServerOsUser.CommandLine(binaries.PgCtl, ["stop", "-D", DataDirectory, "-m", "immediate", "-w"]));
 
     private async Task InitializeAsync(string passwordFile, CancellationToken cancellationToken)
     {
@@ -241,10 +255,13 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private PostgresSetupException Failure(string step, BufferedCommandResult result, string fix) => new(
-        $"{step} failed for the PostgreSQL cluster in {DataDirectory} (exit code {result.ExitCode}): "
-        + $"{(result.StandardError + result.StandardOutput).Trim().ReplaceLineEndings(" ")} {fix}"
-        + $"{Environment.NewLine}Last lines of {layout.LogFile}:{Environment.NewLine}{layout.LogTail()}");
+    private PostgresSetupException Failure(string step, BufferedCommandResult result, string fix)
+    {
+        var output = (string.IsNullOrWhiteSpace(result.StandardError) ? result.StandardOutput : result.StandardError).Trim();
+        return new PostgresSetupException(
+            $"{step} failed for the PostgreSQL cluster in {DataDirectory} (exit code {result.ExitCode}): {output.ReplaceLineEndings(" ").TrimEnd('.')}. {fix}"
+            + $"{Environment.NewLine}Last lines of {layout.LogFile}:{Environment.NewLine}{layout.LogTail()}");
+    }
 
     // Synchronous on purpose: the runtime does not wait for asynchronous work once the process is exiting.
     private void StopAtProcessExit(object? sender, EventArgs e)
@@ -259,11 +276,29 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static int FindFreePort()
+    /// <summary>The first of <paramref name="preferred"/> that is free on 127.0.0.1, else one the OS picks.</summary>
+    private static int FindFreePort(IEnumerable<int> preferred)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        foreach (var port in preferred)
+        {
+            try
+            {
+                return Bind(port);
+            }
+            catch (SocketException)
+            {
+                Log.Debug("Port {Port} on 127.0.0.1 is taken", port);
+            }
+        }
+
+        return Bind(0);
+
+        static int Bind(int port)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
     }
 
     private static string NewPassword() =>

@@ -43,7 +43,7 @@ public static partial class PostgresBinaries
         return wanted.MaxBy(binaries => binaries.MajorVersion) ?? throw new PostgresSetupException(
             $"No PostgreSQL {(majorVersion is { } m ? $"{m} " : "")}server programs (initdb, pg_ctl and postgres in one directory) were found"
             + (found.Count > 0 ? $" (found only: {string.Join(", ", found.Select(b => $"{b.MajorVersion} in {b.Directory}"))})" : "")
-            + $"; searched {DescribeSearch()}. Install them with `apt-get install postgresql-{majorVersion?.ToString() ?? "<major>"}`"
+            + $"; searched {DescribeSearch()}. Install them with `apt-get install postgresql{(majorVersion is { } wantedMajor ? $"-{wantedMajor}" : "")}`"
             + " or put their bin directory on PATH.");
     }
 
@@ -88,13 +88,15 @@ public static partial class PostgresBinaries
         return result.IsSuccess ? ParseMajorVersion(result.StandardOutput) : null;
     }
 
+    // Debian's versioned directories come first so that, at equal majors, a real binary wins over /usr/bin's pg_wrapper,
+    // which picks its version anew on every call.
     private static IEnumerable<string> SearchDirectories()
     {
         var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         var debian = Directory.Exists(DebianRoot)
             ? Directory.GetDirectories(DebianRoot).Select(version => Path.Combine(version, "bin"))
             : [];
-        return onPath.Concat(debian).Where(Directory.Exists);
+        return debian.Concat(onPath).Where(Directory.Exists);
     }
 
     private static string ResolveLinks(string path) => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.Versioning;
 using Dapper;
 using Npgsql;
@@ -50,6 +52,29 @@ public sealed class PersistentClusterTests
                 await running.StopAsync();
             }
 
+            Directory.Delete(clusterDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Reports_pg_ctl_output_and_the_server_log_when_the_remembered_port_is_taken()
+    {
+        var clusterDirectory = Directory.CreateTempSubdirectory("pgdeploy-test-persistent-").FullName;
+        try
+        {
+            var cluster = await LocalCluster.StartPersistentAsync(clusterDirectory);
+            await cluster.StopAsync();
+            using var squatter = new TcpListener(IPAddress.Loopback, cluster.Port);
+            squatter.Start();
+
+            var failure = await Assert.ThrowsAsync<PostgresSetupException>(() => LocalCluster.StartPersistentAsync(clusterDirectory));
+
+            Assert.Contains("pg_ctl start failed", failure.Message);
+            Assert.Contains("could not start server", failure.Message);
+            Assert.Contains("could not bind IPv4 address \"127.0.0.1\"", failure.Message);
+        }
+        finally
+        {
             Directory.Delete(clusterDirectory, recursive: true);
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using Npgsql;
 using PgDeploy.Postgres;
@@ -51,5 +52,27 @@ public sealed class TemporaryClusterTests
         await using var rightPassword = new NpgsqlConnection(cluster.ConnectionString());
         await rightPassword.OpenAsync();
         Assert.Equal("scram-sha-256", await rightPassword.ExecuteScalarAsync<string>("SHOW password_encryption"));
+    }
+
+    [Fact]
+    public async Task Is_stopped_and_deleted_by_its_watchdog_when_the_owning_process_is_killed()
+    {
+        await using var cluster = await LocalCluster.StartTemporaryAsync();
+        var clusterDirectory = Path.GetDirectoryName(cluster.DataDirectory)!;
+        var postmasterPid = ProcessState.PostmasterPid(cluster.DataDirectory);
+        using var owner = Process.Start("sleep", "600");
+        using var watchdog = cluster.StartWatchdog(owner.Id);
+
+        owner.Kill();
+        await owner.WaitForExitAsync();
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Directory.Exists(clusterDirectory) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(Directory.Exists(clusterDirectory));
+        Assert.False(ProcessState.IsAlive(postmasterPid));
     }
 }
