@@ -1,3 +1,4 @@
+using PgDeploy.Migrations;
 using TargetEngine;
 
 /// The upgrade procedure of shared/reference/production-deployment-guide.md as a target graph.
@@ -21,15 +22,16 @@ partial class Build : BuildBase
         .Executes(() => NotYetImplemented(4));
 
     Target Migrate => _ => _
-        .Description("Run the SQL scripts of every pending version up to --version" + PlannedFor(3))
+        .Description("Run the pending versions' scripts up to --version, in the upgrade's transaction")
         .DependsOn(Backup)
         .Requires(() => Version)
-        .Executes(() => NotYetImplemented(3));
+        .Executes(cancellationToken => ApplyAsync(UpgradePhase.Migrate, commit: CommitsAfter(nameof(PostProcess), nameof(Verify)), cancellationToken));
 
     Target PostProcess => _ => _
-        .Description("Run the C# data steps of every pending version" + PlannedFor(3))
+        .Description("Run the target version's C# data steps and the scripts after them, in the same transaction")
         .DependsOn(Migrate)
-        .Executes(() => NotYetImplemented(3));
+        .Requires(() => Version)
+        .Executes(cancellationToken => ApplyAsync(UpgradePhase.PostProcess, commit: CommitsAfter(nameof(Verify)), cancellationToken));
 
     Target Verify => _ => _
         .Description("Check integrity (orphans, row counts, verify queries, invalid indexes) before the upgrade commits" + PlannedFor(4))

@@ -13,7 +13,9 @@ internal sealed class BuildExecutor(IReadOnlyList<ExecutableTarget> plan, AbortS
 
     public void SkipRequested(IReadOnlyCollection<ExecutableTarget>? skipped)
     {
-        foreach (var target in plan.Where(x => skipped is not null && (skipped.Count == 0 ? !x.Invoked : skipped.Contains(x))))
+        // A bare --skip (how CI stages run one target each) keeps failure-triggered targets: skipping the
+        // safety net has to be asked for by name.
+        foreach (var target in plan.Where(x => skipped is not null && (skipped.Count == 0 ? !x.Invoked && !x.IsFailureTriggered : skipped.Contains(x))))
             MarkSkipped(target, "skipped via --skip");
     }
 

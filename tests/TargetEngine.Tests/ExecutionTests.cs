@@ -36,6 +36,27 @@ public sealed class ExecutionTests : IDisposable
     }
 
     [Fact]
+    public void Bare_skip_keeps_the_failure_triggered_target_so_a_ci_stage_still_rolls_back()
+    {
+        var result = sandbox.Run<DeployBuild>("Migrate", "--skip", "--fail-at", "Migrate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(TargetStatus.Skipped, result.StatusOf("Backup"));
+        Assert.Equal(TargetStatus.Failed, result.StatusOf("Migrate"));
+        Assert.Equal(TargetStatus.Succeeded, result.StatusOf("Rollback"));
+    }
+
+    [Fact]
+    public void Naming_the_failure_triggered_target_in_skip_disarms_it()
+    {
+        var result = sandbox.Run<DeployBuild>("Migrate", "--skip", "Backup", "Rollback", "--fail-at", "Migrate");
+
+        Assert.Equal(TargetStatus.Failed, result.StatusOf("Migrate"));
+        Assert.Equal(TargetStatus.Skipped, result.StatusOf("Rollback"));
+        Assert.Equal(["skipped via --skip"], result.Target("Rollback").Notes);
+    }
+
+    [Fact]
     public void Failure_of_an_unwatched_target_does_not_run_the_failure_triggered_target()
     {
         var result = Deploy("--fail-at", "Backup");

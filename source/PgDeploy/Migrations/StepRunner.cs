@@ -59,8 +59,8 @@ sealed class StepRunner(NpgsqlConnection connection, MigrationSettings settings)
         var deadClientCheck = connection.PostgreSqlVersion.Major >= 14 ? "SET client_connection_check_interval = '2s';" : "";
         return ExecuteAsync(
             "RESET ALL; RESET ROLE; SET SESSION AUTHORIZATION DEFAULT; CLOSE ALL; DEALLOCATE ALL; DISCARD TEMP; " +
-            $"SET {scope}lock_timeout = '{(long)lockTimeout.TotalMilliseconds}ms'; " +
-            $"SET {scope}statement_timeout = '{(long)statementTimeout.TotalMilliseconds}ms'; {deadClientCheck}",
+            $"SET {scope}lock_timeout = '{PostgresDuration.Format(lockTimeout)}'; " +
+            $"SET {scope}statement_timeout = '{PostgresDuration.Format(statementTimeout)}'; {deadClientCheck}",
             transaction, cancellationToken);
     }
 

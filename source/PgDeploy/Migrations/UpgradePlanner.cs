@@ -9,32 +9,44 @@ public static class UpgradePlanner
     public static AppVersion? CurrentVersion(IEnumerable<HistoryRow> history) =>
         history.Where(row => row.Success).Select(row => (AppVersion?)row.AppVersion).Max();
 
-    public static UpgradePlan Plan(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target)
+    /// Everything that stops a plan: catalog errors, edited or missing applied steps, gaps, a target that
+    /// does not exist or lies behind the database.
+    public static IReadOnlyList<string> FindProblems(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target)
     {
         var problems = catalog.Errors.Select(problem => problem.ToString()).ToList();
         var applied = history.Where(row => row.Success).ToList();
-        var baseline = applied.Where(row => row.Kind == "baseline").Select(row => (AppVersion?)row.AppVersion).Max();
-        var current = CurrentVersion(applied);
-
+        var baseline = BaselineVersion(applied);
         problems.AddRange(CheckAppliedSteps(catalog, applied, baseline));
         if (catalog.Find(target) is null)
             problems.Add($"--version {target}: there is no folder {target.FolderName} in {catalog.Directory}; the versions there are {Versions(catalog)}.");
+        var current = CurrentVersion(applied);
         if (current is { } at && at > target)
             problems.Add($"--version {target}: the database is already at {at}, which is newer. Migrations only go forward; to go back, restore the safe harbor with ./build.sh Rollback.");
         if (current is { } known && catalog.Find(known) is null && known != baseline)
             problems.Add($"The database is at {known}, but {catalog.Directory} has no folder {known.FolderName}: this checkout does not match the database. Deploy from the checkout that holds {known.FolderName}.");
+        return problems;
+    }
+
+    public static UpgradePlan Plan(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target)
+    {
+        var problems = FindProblems(catalog, history, target);
         if (problems.Count > 0)
             throw new DeploymentException(
                 $"The migrations cannot be applied; nothing was changed. Fix these and run again:{Environment.NewLine}" +
                 string.Join(Environment.NewLine, problems.Select(problem => $"  - {problem}")));
 
+        var applied = history.Where(row => row.Success).ToList();
+        var baseline = BaselineVersion(applied);
         var pending = catalog.Versions
             .Where(folder => folder.Version <= target && (baseline is null || folder.Version > baseline))
             .SelectMany(folder => folder.Steps)
             .Where(step => !IsApplied(step, applied))
             .ToList();
-        return new UpgradePlan(current, target, Segment(pending, target));
+        return new UpgradePlan(CurrentVersion(applied), target, Segment(pending, target));
     }
+
+    static AppVersion? BaselineVersion(IEnumerable<HistoryRow> applied) =>
+        applied.Where(row => row.Kind == "baseline").Select(row => (AppVersion?)row.AppVersion).Max();
 
     static IEnumerable<string> CheckAppliedSteps(MigrationCatalog catalog, List<HistoryRow> applied, AppVersion? baseline)
     {

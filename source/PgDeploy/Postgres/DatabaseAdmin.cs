@@ -23,6 +23,14 @@ public static class DatabaseAdmin
         return name;
     }
 
+    public static async Task<bool> ExistsAsync(string serverConnectionString, string name, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(serverConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT FROM pg_database WHERE datname = @name)", new { name }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>Drops the database if it exists, ending its sessions first so a leaked connection cannot block the drop.</summary>
     public static async Task DropDatabaseAsync(string serverConnectionString, string name, CancellationToken cancellationToken = default)
     {

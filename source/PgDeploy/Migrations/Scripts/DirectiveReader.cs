@@ -36,8 +36,8 @@ internal static partial class DirectiveReader
             {
                 "no-transaction" when value is null => (directives with { NoTransaction = true }, null),
                 "no-transaction" => (directives, "takes no value"),
-                "lock-timeout" when TryParseDuration(value, out var timeout) => (directives with { LockTimeout = timeout }, null),
-                "statement-timeout" when TryParseDuration(value, out var timeout) => (directives with { StatementTimeout = timeout }, null),
+                "lock-timeout" when PostgresDuration.TryParse(value, out var timeout) => (directives with { LockTimeout = timeout }, null),
+                "statement-timeout" when PostgresDuration.TryParse(value, out var timeout) => (directives with { StatementTimeout = timeout }, null),
                 "lock-timeout" or "statement-timeout" => (directives, value is null ? "needs a duration" : $"has an invalid duration '{value}'"),
                 _ => (directives, "is not a known directive"),
             };
@@ -50,35 +50,4 @@ internal static partial class DirectiveReader
 
         return directives;
     }
-
-    // PostgreSQL's time units; unlike PostgreSQL a unit is required, so that "5" cannot silently mean 5 milliseconds.
-    static bool TryParseDuration(string? value, out TimeSpan duration)
-    {
-        duration = default;
-        var match = DurationPattern().Match(value ?? "");
-        if (!match.Success || !decimal.TryParse(match.Groups["amount"].Value, CultureInfo.InvariantCulture, out var amount))
-        {
-            return false;
-        }
-
-        var milliseconds = Math.Round(amount * match.Groups["unit"].Value switch
-        {
-            "ms" => 1,
-            "s" => 1_000,
-            "min" => 60_000,
-            "h" => 3_600_000,
-            _ => 86_400_000,
-        });
-        // The server's timeouts are int milliseconds.
-        if (milliseconds > int.MaxValue)
-        {
-            return false;
-        }
-
-        duration = TimeSpan.FromMilliseconds((double)milliseconds);
-        return true;
-    }
-
-    [GeneratedRegex(@"^(?<amount>[0-9]{1,10}(\.[0-9]{1,6})?)\s*(?<unit>ms|s|min|h|d)\z", RegexOptions.CultureInvariant)]
-    private static partial Regex DurationPattern();
 }
