@@ -1,17 +1,20 @@
+using PgDeploy;
 using PgDeploy.Environments;
 using PgDeploy.Migrations;
 using PgDeploy.Postgres;
+using PgDeploy.Reporting;
 using Serilog;
 using TargetEngine;
 
-/// The state one process carries from target to target: the environment, its connection, and the upgrade run.
+/// The state one process carries from target to target: the environment, its connection, the
+/// deployment lock, the journal shared with the other stages, and the upgrade run.
 partial class Build
 {
-    readonly string RunId = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..4]}";
-
     DeploymentEnvironment? targetEnvironment;
     string? connectionString;
     MigrationCatalog? catalog;
+    DeploymentJournal? journal;
+    DeploymentLock? deploymentLock;
     UpgradeRun? upgrade;
 
     DeploymentEnvironment TargetEnvironment => targetEnvironment ??= DeploymentEnvironment.Load(RootDirectory / "environments", TargetEnv);
@@ -19,6 +22,15 @@ partial class Build
     MigrationCatalog Catalog => catalog ??= MigrationCatalog.Load(MigrationsDirectory, typeof(Build).Assembly.GetTypes());
 
     AppVersion TargetVersion => AppVersion.Parse(Version!);
+
+    /// Prerequisites starts a deployment's journal; the stages after it continue that journal, also
+    /// when they run in another process of a CI pipeline.
+    DeploymentJournal DeploymentJournal => journal ??= PgDeploy.Reporting.DeploymentJournal.Load(JournalPath)
+        ?? PgDeploy.Reporting.DeploymentJournal.Start(JournalPath, NewRunId(), TargetEnv);
+
+    string RunId => DeploymentJournal.RunId;
+
+    static string NewRunId() => $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..4]}";
 
     async Task<string> ConnectionStringAsync(CancellationToken cancellationToken) =>
         connectionString ??= TargetEnvironment.IsLocal
@@ -38,18 +50,47 @@ partial class Build
         return cluster.ConnectionString(database);
     }
 
+    /// Held from the first target that changes the database to the end of the process.
+    async Task<DeploymentLock> LockAsync(CancellationToken cancellationToken) =>
+        deploymentLock ??= await DeploymentLock.AcquireAsync(
+            await ConnectionStringAsync(cancellationToken), RunId, TargetEnvironment.Settings.Migrations.DeploymentLockWait, cancellationToken);
+
     async Task<UpgradeRun> UpgradeAsync(CancellationToken cancellationToken) =>
-        upgrade ??= new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, TargetVersion, TargetEnvironment.Settings.Migrations, RunId);
+        upgrade ??= new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, TargetVersion, TargetEnvironment.Settings.Migrations, RunId,
+            await LockAsync(cancellationToken));
 
     /// Work stays in the open transaction while a later target of this process can still commit it.
     bool CommitsAfter(params string[] laterTargets) => !laterTargets.Any(ScheduledTargets.Contains);
 
     async Task ApplyAsync(UpgradePhase phase, bool commit, CancellationToken cancellationToken)
     {
-        var applied = await (await UpgradeAsync(cancellationToken)).ApplyAsync(phase, commit, cancellationToken);
+        var run = await UpgradeAsync(cancellationToken);
+        var plan = await run.PlanAsync(cancellationToken);
+        DeploymentJournal.FromVersion ??= plan.CurrentVersion?.ToString();
+        DeploymentJournal.TargetVersion = TargetVersion.ToString();
+        var applied = await run.ApplyAsync(phase, commit, cancellationToken);
+        DeploymentJournal.Record(phase.ToString(), applied.Count == 0
+            ? "nothing to apply"
+            : $"applied {string.Join(", ", applied.Select(step => step.DisplayName))}{(commit ? "; committed" : "; left in the open transaction for the next target")}");
         ReportSummary(applied.Count == 0 ? "nothing to apply" : $"{applied.Count} step(s){(commit ? ", committed" : ", not yet committed")}");
+        FailIfInjected(phase.ToString());
     }
 
-    protected override void OnBuildFinished(BuildResult result) =>
+    /// Lets the demo and the tests show a rollback without a broken script.
+    void FailIfInjected(string target)
+    {
+        if (!string.Equals(InjectFailure, target, StringComparison.OrdinalIgnoreCase))
+            return;
+        if (TargetEnvironment.Settings.Production)
+            throw new DeploymentException($"--inject-failure is refused for '{TargetEnv}', a production environment. Leave it out.");
+        throw new DeploymentException($"Failure injected into {target} with --inject-failure {InjectFailure}, after its work was done.");
+    }
+
+    protected override void OnBuildFinished(BuildResult result)
+    {
         upgrade?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        deploymentLock?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        if (journal is not null)
+            WriteReport(result);
+    }
 }

@@ -14,5 +14,21 @@ partial class Build
     [Parameter("Answer yes to the production confirmation when no terminal can ask (CI)")]
     readonly bool Yes;
 
+    [Parameter("Use this existing safe-harbor dump instead of taking one; accepted only if verified and fresh enough")]
+    readonly AbsolutePath? BackupFile;
+
+    [Parameter("For a manual Rollback without a terminal: the name of the database, as confirmation")]
+    readonly string? ConfirmDatabase;
+
+    [Parameter("For a manual Rollback after Restart: discard what the application wrote since the fence was lifted")]
+    readonly bool DiscardWritesSinceRestart;
+
+    [Parameter("Deployment journal shared by the stages of one deployment (default: .nuke/temp/deployments/<env>/journal.json)")]
+    readonly AbsolutePath? Journal;
+
+    [Parameter("Make a target fail on purpose after its work, to see Rollback at work (not allowed in production environments)")]
+    readonly string? InjectFailure;
+
     AbsolutePath MigrationsDirectory => MigrationsDir ?? RootDirectory / "migrations";
+    AbsolutePath JournalPath => Journal ?? AbsolutePath.Create(PgDeploy.Reporting.DeploymentJournal.DefaultPath(TemporaryDirectory, TargetEnv));
 }

@@ -5,7 +5,8 @@ using PgDeploy.Migrations;
 namespace PgDeploy.Environments;
 
 /// What environments/<name>.json says about one environment. It holds no secrets: the connection
-/// string comes from DATABASE_URL_<NAME>_CLI, in the environment or in .env.
+/// string comes from DATABASE_URL_<NAME>_CLI, and a hook or smoke check refers to other secrets as
+/// ${VARIABLE}, resolved from the environment or .env when it runs.
 public sealed record EnvironmentSettings
 {
     public string? Description { get; init; }
@@ -17,6 +18,11 @@ public sealed record EnvironmentSettings
     public string? LocalDatabase { get; init; }
 
     public MigrationSettings Migrations { get; init; } = new();
+    public BackupSettings Backup { get; init; } = new();
+    public FenceSettings Fence { get; init; } = new();
+    public HookSettings Hooks { get; init; } = new();
+    public HealthCheck? Health { get; init; }
+    public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
 
     static readonly JsonSerializerOptions Options = new()
     {
@@ -24,7 +30,7 @@ public sealed record EnvironmentSettings
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new PostgresDuration.JsonConverter() },
+        Converters = { new PostgresDuration.JsonConverter(), new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
     public static EnvironmentSettings Load(string path)
@@ -39,4 +45,68 @@ public sealed record EnvironmentSettings
             throw new DeploymentException($"{path} is not valid environment settings: {exception.Message} Fix the file; nothing was changed.");
         }
     }
+}
+
+public enum DumpFormat { Custom, Directory }
+
+public sealed record BackupSettings
+{
+    /// Where safe-harbor dumps go, relative to the repository root unless absolute.
+    public string Directory { get; init; } = "backups";
+    public DumpFormat Format { get; init; } = DumpFormat.Custom;
+    /// pg_dump/pg_restore jobs; parallel dumps need the directory format.
+    public int Jobs { get; init; } = 1;
+    /// How many safe harbors of this environment to keep; older ones are deleted after a successful backup.
+    public int Keep { get; init; } = 5;
+    /// The oldest an existing dump given with --backup-file may be.
+    public TimeSpan MaxAgeOfGivenBackup { get; init; } = TimeSpan.FromHours(1);
+}
+
+public sealed record FenceSettings
+{
+    /// The application's database roles: while fenced they cannot connect, and their sessions are ended.
+    public IReadOnlyList<string> Roles { get; init; } = [];
+    /// How long to wait for the application's sessions to end before failing.
+    public TimeSpan SessionDrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// A shell command (run with `sh -c`, with the environment's variables) or an HTTP call.
+public sealed record Hook
+{
+    public string? Command { get; init; }
+    public string? Url { get; init; }
+    public string Method { get; init; } = "POST";
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public string? Body { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+public sealed record HookSettings
+{
+    /// Stops the application or switches on its maintenance mode, before the fence goes up.
+    public Hook? Stop { get; init; }
+    /// Starts the application with the new version's code, after the fence is lifted.
+    public Hook? Start { get; init; }
+    /// Brings the previous version's code back, after a rollback.
+    public Hook? Revert { get; init; }
+}
+
+public sealed record HealthCheck
+{
+    public required string Url { get; init; }
+    public int ExpectStatus { get; init; } = 200;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+/// One request a real user would make after the upgrade, e.g. log in as a representative teacher.
+public sealed record SmokeCheck
+{
+    public required string Name { get; init; }
+    public required string Url { get; init; }
+    public string Method { get; init; } = "GET";
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public string? Body { get; init; }
+    public int ExpectStatus { get; init; } = 200;
+    /// Text the response body must contain.
+    public string? ExpectBody { get; init; }
 }

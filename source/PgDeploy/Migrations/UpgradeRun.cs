@@ -4,12 +4,14 @@ using Serilog;
 
 namespace PgDeploy.Migrations;
 
-/// One run of the upgrade in this process: it takes the deployment lock, plans against the history,
-/// and applies the plan phase by phase through one session, committing only when told to.
-public sealed class UpgradeRun(string connectionString, MigrationCatalog catalog, AppVersion target, MigrationSettings settings, string runId)
+/// One run of the upgrade in this process: it takes the deployment lock (unless the caller already holds
+/// it for the whole deployment), plans against the history, and applies the plan phase by phase through
+/// one session, committing only when told to.
+public sealed class UpgradeRun(
+    string connectionString, MigrationCatalog catalog, AppVersion target, MigrationSettings settings, string runId, DeploymentLock? heldLock = null)
     : IAsyncDisposable
 {
-    DeploymentLock? deploymentLock;
+    DeploymentLock? ownLock;
     UpgradeSession? session;
     UpgradePlan? plan;
 
@@ -20,7 +22,8 @@ public sealed class UpgradeRun(string connectionString, MigrationCatalog catalog
     {
         if (plan is not null)
             return plan;
-        deploymentLock ??= await DeploymentLock.AcquireAsync(connectionString, runId, settings.DeploymentLockWait, cancellationToken);
+        if (heldLock is null)
+            ownLock ??= await DeploymentLock.AcquireAsync(connectionString, runId, settings.DeploymentLockWait, cancellationToken);
         session ??= await UpgradeSession.OpenAsync(connectionString, runId, settings, cancellationToken);
         await RefuseUnknownDatabaseAsync(session.Connection, cancellationToken);
         plan = UpgradePlanner.Plan(catalog, await session.ReadHistoryAsync(cancellationToken), target);
@@ -69,7 +72,7 @@ public sealed class UpgradeRun(string connectionString, MigrationCatalog catalog
     {
         if (session is not null)
             await session.DisposeAsync();
-        if (deploymentLock is not null)
-            await deploymentLock.DisposeAsync();
+        if (ownLock is not null)
+            await ownLock.DisposeAsync();
     }
 }

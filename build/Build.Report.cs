@@ -1,0 +1,34 @@
+using PgDeploy.Reporting;
+using Serilog;
+using TargetEngine;
+
+partial class Build
+{
+    void WriteReport(BuildResult result)
+    {
+        var finished = result.Targets.Where(target => target.Status is not (TargetStatus.Skipped or TargetStatus.NotRun or TargetStatus.Collective)).ToList();
+        DeploymentJournal.State = StateAfter(result);
+        var outcome = result.ExitCode == 0
+            ? $"Succeeded: {string.Join(", ", finished.Select(target => target.Name))}."
+            : $"Failed: {string.Join(", ", result.Targets.Where(target => target.Status is TargetStatus.Failed or TargetStatus.Aborted).Select(target => $"{target.Name} {target.Status}"))}" +
+              (result.Targets.FirstOrDefault(target => target.Name == nameof(Rollback)) is { Status: not (TargetStatus.Skipped or TargetStatus.NotRun) } rollback
+                  ? $"; Rollback {rollback.Status}."
+                  : ".");
+        DeploymentJournal.Save();
+        var (markdown, json) = DeploymentReport.Write(DeploymentJournal,
+            [.. result.Targets.Select(target => new TargetOutcome(target.Name, target.Status.ToString(), target.Duration, target.Notes))], outcome);
+        Log.Information("Report: {Markdown} (JSON: {Json}); journal: {Journal}", markdown, json, DeploymentJournal.Path);
+        if (System.Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } stepSummary)
+            File.AppendAllText(stepSummary, File.ReadAllText(markdown) + System.Environment.NewLine);
+    }
+
+    DeploymentState StateAfter(BuildResult result)
+    {
+        TargetStatus StatusOf(string name) => result.Targets.FirstOrDefault(target => target.Name == name)?.Status ?? TargetStatus.None;
+        if (StatusOf(nameof(Rollback)) == TargetStatus.Succeeded)
+            return DeploymentState.RolledBack;
+        if (StatusOf(nameof(Restart)) == TargetStatus.Succeeded)
+            return DeploymentState.Succeeded;
+        return result.ExitCode == 0 ? DeploymentJournal.State : DeploymentState.Failed;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text;
+using System.Text.Json;
+
+namespace PgDeploy.Reporting;
+
+public sealed record TargetOutcome(string Name, string Status, TimeSpan Duration, IReadOnlyList<string> Notes);
+
+/// The report a person reads the morning after: outcome, what ran and how long, the safe harbor, every
+/// check and the timeline, as Markdown and as JSON, beside the journal (outside the database).
+public static class DeploymentReport
+{
+    public static (string Markdown, string Json) Write(DeploymentJournal journal, IReadOnlyList<TargetOutcome> targets, string outcome)
+    {
+        Directory.CreateDirectory(journal.RunDirectory);
+        var markdown = Path.Combine(journal.RunDirectory, "report.md");
+        var json = Path.Combine(journal.RunDirectory, "report.json");
+        File.WriteAllText(markdown, Markdown(journal, targets, outcome));
+        File.WriteAllText(json, JsonSerializer.Serialize(new { outcome, targets, journal }, new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        }));
+        return (markdown, json);
+    }
+
+    public static string Markdown(DeploymentJournal journal, IReadOnlyList<TargetOutcome> targets, string outcome)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"# Deployment {journal.RunId} to {journal.Environment}");
+        text.AppendLine();
+        text.AppendLine($"**{outcome}**");
+        text.AppendLine();
+        text.AppendLine($"- Database: {journal.Database ?? "(not reached)"}");
+        text.AppendLine($"- Version: {journal.FromVersion ?? "?"} -> {journal.TargetVersion ?? "?"}");
+        text.AppendLine($"- Started: {journal.StartedAt:yyyy-MM-dd HH:mm:ss} UTC; state: {journal.State}");
+        if (journal.BackupManifest is { } manifest)
+            text.AppendLine($"- Safe harbor: `{manifest}`");
+        if (journal.FenceRaisedAt is { } raised)
+            text.AppendLine($"- Maintenance window: fence raised {raised:HH:mm:ss}" +
+                            (journal.FenceLiftedAt is { } lifted ? $", lifted {lifted:HH:mm:ss} ({(lifted - raised).TotalSeconds:0.0} s)" : ", still up"));
+        text.AppendLine();
+        text.AppendLine("| Target | Status | Duration | Notes |");
+        text.AppendLine("| --- | --- | ---: | --- |");
+        foreach (var target in targets)
+            text.AppendLine($"| {target.Name} | {target.Status} | {target.Duration.TotalSeconds:0.0} s | {Cell(string.Join("; ", target.Notes))} |");
+        if (journal.Checks.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("## Checks");
+            text.AppendLine();
+            text.AppendLine("| Check | Figure | Verdict | Detail |");
+            text.AppendLine("| --- | ---: | --- | --- |");
+            foreach (var check in journal.Checks)
+                text.AppendLine($"| {Cell(check.Name)} | {Cell(check.Figure)} | {(check.Passed ? "passed" : "**FAILED**")} | {Cell(check.Detail)} |");
+        }
+        text.AppendLine();
+        text.AppendLine("## Timeline (UTC)");
+        text.AppendLine();
+        foreach (var entry in journal.Events)
+            text.AppendLine($"- {entry.At:HH:mm:ss.fff} {entry.Target}: {entry.Message}");
+        return text.ToString();
+    }
+
+    static string Cell(string text) => text.Replace("|", "\\|").Replace("\r", " ").Replace("\n", " ");
+}

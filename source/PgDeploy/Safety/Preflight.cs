@@ -1,0 +1,38 @@
+using Npgsql;
+using PgDeploy.Reporting;
+using Serilog;
+
+namespace PgDeploy.Safety;
+
+/// Runs every check before anything changes and reports all failures together: at night, one round
+/// trip to fix everything beats discovering problems one run at a time.
+public sealed class Preflight
+{
+    readonly List<CheckRecord> checks = [];
+
+    public IReadOnlyList<CheckRecord> Checks => checks;
+
+    public async Task CheckAsync(string name, Func<Task<string>> check)
+    {
+        try
+        {
+            var figure = await check();
+            checks.Add(new CheckRecord(name, figure, true, ""));
+            Log.Information("  ok    {Check}: {Figure}", name, figure);
+        }
+        catch (Exception exception) when (exception is DeploymentException or NpgsqlException)
+        {
+            checks.Add(new CheckRecord(name, "failed", false, exception.Message));
+            Log.Error("  FAIL  {Check}: {Reason}", name, exception.Message);
+        }
+    }
+
+    public void ThrowIfFailed()
+    {
+        var failed = checks.Where(check => !check.Passed).ToList();
+        if (failed.Count > 0)
+            throw new DeploymentException(
+                $"{failed.Count} prerequisite(s) failed; nothing was changed:{Environment.NewLine}" +
+                string.Join(Environment.NewLine, failed.Select(check => $"  - {check.Name}: {check.Detail}")));
+    }
+}
