@@ -62,6 +62,12 @@ partial class Build
     /// Work stays in the open transaction while a later target of this process can still commit it.
     bool CommitsAfter(params string[] laterTargets) => !laterTargets.Any(ScheduledTargets.Contains);
 
+    Task MigrateAsync(CancellationToken cancellationToken) =>
+        ApplyAsync(UpgradePhase.Migrate, commit: CommitsAfter(nameof(PostProcess), nameof(Verify)), cancellationToken);
+
+    Task PostProcessAsync(CancellationToken cancellationToken) =>
+        ApplyAsync(UpgradePhase.PostProcess, commit: CommitsAfter(nameof(Verify)), cancellationToken);
+
     async Task ApplyAsync(UpgradePhase phase, bool commit, CancellationToken cancellationToken)
     {
         var run = await UpgradeAsync(cancellationToken);

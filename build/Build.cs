@@ -1,4 +1,3 @@
-using PgDeploy.Migrations;
 using TargetEngine;
 
 /// The upgrade procedure of shared/reference/production-deployment-guide.md as a target graph.
@@ -8,45 +7,47 @@ partial class Build : BuildBase
     public static int Main() => Execute<Build>(x => x.Deploy);
 
     Target Prerequisites => _ => _
-        .Description("Check connection, privileges, client tools, free disk, migrations and the deployment lock" + PlannedFor(4))
-        .Executes(() => NotYetImplemented(4));
+        .Description("Check connection, privileges, client tools, free disk, migrations and the deployment lock; confirm production")
+        .Requires(() => Version)
+        .Executes(CheckPrerequisitesAsync);
 
     Target MaintenanceOn => _ => _
-        .Description("Stop the application and fence the database against writes by the application's roles" + PlannedFor(4))
+        .Description("Stop the application and fence the database against writes by the application's roles")
         .DependsOn(Prerequisites)
-        .Executes(() => NotYetImplemented(4));
+        .Executes(RaiseFenceAsync);
 
     Target Backup => _ => _
-        .Description("Take and verify the safe-harbor dump, inside the fence so that no write is lost on restore" + PlannedFor(4))
+        .Description("Take and verify the safe-harbor dump, inside the fence so that no write is lost on restore")
         .DependsOn(MaintenanceOn)
-        .Executes(() => NotYetImplemented(4));
+        .Executes(TakeSafeHarborAsync);
 
     Target Migrate => _ => _
         .Description("Run the pending versions' scripts up to --version, in the upgrade's transaction")
         .DependsOn(Backup)
         .Requires(() => Version)
-        .Executes(cancellationToken => ApplyAsync(UpgradePhase.Migrate, commit: CommitsAfter(nameof(PostProcess), nameof(Verify)), cancellationToken));
+        .Executes(MigrateAsync);
 
     Target PostProcess => _ => _
         .Description("Run the target version's C# data steps and the scripts after them, in the same transaction")
         .DependsOn(Migrate)
         .Requires(() => Version)
-        .Executes(cancellationToken => ApplyAsync(UpgradePhase.PostProcess, commit: CommitsAfter(nameof(Verify)), cancellationToken));
+        .Executes(PostProcessAsync);
 
     Target Verify => _ => _
-        .Description("Check integrity (orphans, row counts, verify queries, invalid indexes) before the upgrade commits" + PlannedFor(4))
+        .Description("Check integrity (orphans, row counts, verify queries, invalid indexes) inside the upgrade's transaction, then commit it")
         .DependsOn(PostProcess)
-        .Executes(() => NotYetImplemented(4));
+        .Requires(() => Version)
+        .Executes(VerifyAndCommitAsync);
 
     Target Restart => _ => _
-        .Description("Lift the fence, start the application on the new version, wait for health, run smoke checks" + PlannedFor(4))
+        .Description("Lift the fence, start the application on the new version, wait for health, run smoke checks")
         .DependsOn(Verify)
-        .Executes(() => NotYetImplemented(4));
+        .Executes(RestartAsync);
 
     Target Rollback => _ => _
-        .Description("Restore the safe harbor; runs by itself when Migrate, PostProcess or Verify fails" + PlannedFor(4))
+        .Description("Restore the safe harbor; runs by itself when Migrate, PostProcess or Verify fails")
         .TriggeredByFailureOf(Migrate, PostProcess, Verify)
-        .Executes(() => NotYetImplemented(4));
+        .Executes(RollbackAsync);
 
     Target Deploy => _ => _
         .Description("The whole upgrade: Prerequisites, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart")

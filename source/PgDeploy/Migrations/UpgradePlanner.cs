@@ -16,7 +16,7 @@ public static class UpgradePlanner
         var problems = catalog.Errors.Select(problem => problem.ToString()).ToList();
         var applied = history.Where(row => row.Success).ToList();
         var baseline = BaselineVersion(applied);
-        problems.AddRange(CheckAppliedSteps(catalog, applied, baseline));
+        problems.AddRange(CheckAppliedSteps(catalog, history, applied, baseline));
         if (catalog.Find(target) is null)
             problems.Add($"--version {target}: there is no folder {target.FolderName} in {catalog.Directory}; the versions there are {Versions(catalog)}.");
         var current = CurrentVersion(applied);
@@ -48,7 +48,7 @@ public static class UpgradePlanner
     static AppVersion? BaselineVersion(IEnumerable<HistoryRow> applied) =>
         applied.Where(row => row.Kind == "baseline").Select(row => (AppVersion?)row.AppVersion).Max();
 
-    static IEnumerable<string> CheckAppliedSteps(MigrationCatalog catalog, List<HistoryRow> applied, AppVersion? baseline)
+    static IEnumerable<string> CheckAppliedSteps(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, List<HistoryRow> applied, AppVersion? baseline)
     {
         foreach (var row in applied.Where(row => row.Kind != "baseline"))
         {
@@ -63,17 +63,22 @@ public static class UpgradePlanner
 
         var appliedVersions = applied.Where(row => row.Kind != "baseline").Select(row => row.AppVersion).Distinct().ToList();
         var newestApplied = appliedVersions.Count > 0 ? appliedVersions.Max() : baseline;
+        var interrupted = InterruptedVersion(history);
         foreach (var folder in catalog.Versions.Where(folder => folder.Version <= newestApplied && (baseline is null || folder.Version > baseline)))
         {
             var lastApplied = folder.Steps.Where(step => IsApplied(step, applied)).Select(step => step.Order).DefaultIfEmpty(int.MinValue).Max();
             var missing = folder.Steps.Where(step => !IsApplied(step, applied)).ToList();
-            // A version may be partly applied when a failure followed a commit point: the rest is resumed.
-            // A gap before the last applied step, or in an older version, was added after the fact.
-            var gaps = folder.Version < newestApplied ? missing : missing.Where(step => step.Order < lastApplied);
+            // A version is partly applied when the last run failed in it after a commit point: its remaining
+            // steps are resumed. Any other step missing from an applied version was added after the fact.
+            var gaps = folder.Version == interrupted ? missing.Where(step => step.Order < lastApplied) : missing;
             foreach (var step in gaps)
-                yield return $"{step.DisplayName} is not applied, but {folder.Version.FolderName} already is (up to a later step): it was added after the version was deployed. Move that work into a new version.";
+                yield return $"{step.DisplayName} is not applied, but {folder.Version.FolderName} already is: it was added after the version was deployed. Move that work into a new version.";
         }
     }
+
+    /// The version in which the latest run stopped with a failure, if it did.
+    static AppVersion? InterruptedVersion(IReadOnlyList<HistoryRow> history) =>
+        history.MaxBy(row => row.InstalledRank) is { Success: false } last ? last.AppVersion : null;
 
     static bool IsApplied(MigrationStep step, List<HistoryRow> applied) =>
         applied.Any(row => row.AppVersion == step.Version && row.Name == step.FileName);

@@ -16,6 +16,7 @@ public sealed class UpgradeSession : IAsyncDisposable
     readonly string appliedBy;
     readonly StepRunner runner;
     NpgsqlTransaction? transaction;
+    SequenceSnapshot? sequencesAtBegin;
     readonly List<MigrationStep> committed = [];
     readonly List<MigrationStep> uncommitted = [];
 
@@ -59,7 +60,7 @@ public sealed class UpgradeSession : IAsyncDisposable
             if (planned.OutsideTransaction)
                 await CommitAsync(cancellationToken);
             else
-                transaction ??= await connection.BeginTransactionAsync(cancellationToken);
+                transaction ??= await BeginAsync(cancellationToken);
 
             Log.Information("{Step}{Mode}", planned.Step.DisplayName, planned.OutsideTransaction ? " (no transaction)" : "");
             var clock = Stopwatch.StartNew();
@@ -78,6 +79,12 @@ public sealed class UpgradeSession : IAsyncDisposable
         }
     }
 
+    async Task<NpgsqlTransaction> BeginAsync(CancellationToken cancellationToken)
+    {
+        sequencesAtBegin = await SequenceSnapshot.TakeAsync(connection, cancellationToken);
+        return await connection.BeginTransactionAsync(cancellationToken);
+    }
+
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         if (transaction is null)
@@ -85,6 +92,7 @@ public sealed class UpgradeSession : IAsyncDisposable
         await transaction.CommitAsync(cancellationToken);
         await transaction.DisposeAsync();
         transaction = null;
+        sequencesAtBegin = null;
         committed.AddRange(uncommitted);
         uncommitted.Clear();
     }
@@ -94,11 +102,26 @@ public sealed class UpgradeSession : IAsyncDisposable
         if (transaction is null)
             return;
         // The connection may already be broken; the server then rolls the transaction back by itself.
-        try { await transaction.RollbackAsync(); }
+        var rolledBack = false;
+        try
+        {
+            await transaction.RollbackAsync();
+            rolledBack = true;
+        }
         catch (NpgsqlException exception) { Log.Debug(exception, "Rollback on a broken connection"); }
         await transaction.DisposeAsync();
         transaction = null;
         uncommitted.Clear();
+        if (rolledBack && sequencesAtBegin is { } sequences)
+        {
+            // Best effort: a failure here must not hide the failure that caused the rollback.
+            try { await sequences.RestoreAsync(connection, CancellationToken.None); }
+            catch (Exception exception)
+            {
+                Log.Warning("The rollback could not put the sequences back to their values before the upgrade (nextval is not transactional): {Error}", exception.Message);
+            }
+        }
+        sequencesAtBegin = null;
     }
 
     /// The history table is created in a transaction of its own, before the upgrade's, so that a
@@ -140,6 +163,11 @@ public sealed class UpgradeSession : IAsyncDisposable
     HistoryEntry Entry(MigrationStep step, TimeSpan elapsed, bool success) =>
         new(step.Version.ToString(), step.FileName, step.Kind == StepKind.Sql ? "sql" : "csharp", step.Checksum,
             (long)elapsed.TotalMilliseconds, appliedBy, runId, success);
+
+    /// Verify reads inside the upgrade's transaction; when nothing is left open (every step committed,
+    /// or Verify runs in a process of its own) it still needs one to check in and commit.
+    public async Task<NpgsqlTransaction> TransactionForChecksAsync(CancellationToken cancellationToken) =>
+        transaction ??= await BeginAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

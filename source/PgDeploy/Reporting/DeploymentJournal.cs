@@ -21,7 +21,8 @@ public sealed class DeploymentJournal
     public string? Database { get; set; }
     public string? FromVersion { get; set; }
     public string? TargetVersion { get; set; }
-    public string? BackupManifest { get; set; }
+    /// The safe-harbor dump of this deployment; its manifest lies beside it.
+    public string? SafeHarbor { get; set; }
     public DateTimeOffset? FenceRaisedAt { get; set; }
     /// Set when Restart lifted the fence after the upgrade: from then on the application writes, and a
     /// restore of the safe harbor would discard what it wrote.

@@ -34,8 +34,8 @@ public static class DeploymentReport
         text.AppendLine($"- Database: {journal.Database ?? "(not reached)"}");
         text.AppendLine($"- Version: {journal.FromVersion ?? "?"} -> {journal.TargetVersion ?? "?"}");
         text.AppendLine($"- Started: {journal.StartedAt:yyyy-MM-dd HH:mm:ss} UTC; state: {journal.State}");
-        if (journal.BackupManifest is { } manifest)
-            text.AppendLine($"- Safe harbor: `{manifest}`");
+        if (journal.SafeHarbor is { } dump)
+            text.AppendLine($"- Safe harbor: `{dump}`");
         if (journal.FenceRaisedAt is { } raised)
             text.AppendLine($"- Maintenance window: fence raised {raised:HH:mm:ss}" +
                             (journal.FenceLiftedAt is { } lifted ? $", lifted {lifted:HH:mm:ss} ({(lifted - raised).TotalSeconds:0.0} s)" : ", still up"));

@@ -1,0 +1,36 @@
+using System.Text;
+
+namespace PgDeploy.Safety;
+
+/// <summary>
+/// The names a restore gives the databases it makes: &lt;db&gt;__restore_&lt;run id&gt; while it fills the new one, and
+/// &lt;db&gt;__failed_&lt;run id&gt; for the original it swaps out and keeps for forensics.
+/// </summary>
+static class RestoreNames
+{
+    const int MaxIdentifierBytes = 63;
+
+    public static string Restoring(string database, string runId) => Make(database, $"__restore_{runId}");
+
+    public static string Failed(string database, string runId) => Make(database, $"__failed_{runId}");
+
+    // PostgreSQL truncates identifiers beyond 63 bytes; the database part gives way so the suffix, which makes the name unique, survives.
+    static string Make(string database, string suffix)
+    {
+        var room = MaxIdentifierBytes - Encoding.UTF8.GetByteCount(suffix);
+        if (room < 1)
+        {
+            throw new DeploymentException(
+                $"The run id in '{suffix}' is too long to name the databases a restore makes (63 bytes at most). Use a shorter run id; nothing was changed.");
+        }
+
+        var prefix = database;
+        while (Encoding.UTF8.GetByteCount(prefix) > room)
+        {
+            // Drop a whole character (a surrogate pair counts as one) so the name stays valid UTF-8.
+            prefix = prefix[..^(char.IsLowSurrogate(prefix[^1]) && prefix.Length > 1 ? 2 : 1)];
+        }
+
+        return prefix + suffix;
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using Dapper;
+using Npgsql;
+using PgDeploy.Environments;
+using PgDeploy.Postgres;
+using Serilog;
+
+namespace PgDeploy.Safety;
+
+/// <summary>
+/// Brings a database back to exactly the state in its safe harbor. `pg_restore --clean` is not enough: it drops only what the dump
+/// knows, so everything a failed upgrade added survives it, and a failure half-way leaves a half-restored database. Instead the dump
+/// is restored into a new database, checked against the manifest's row counts, given the original's database-level properties,
+/// and swapped in by name; the original is kept aside for forensics. Until the swap, the original is never touched.
+/// </summary>
+public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions? options = null)
+{
+    const string RefusedAdvice = "Nothing was changed: the database is as it was. Restore an older safe harbor (one whose manifest verifies), or your regular backups.";
+
+    readonly SafeHarborOptions options = options ?? new SafeHarborOptions();
+
+    /// <summary>Fails with what is missing unless the connection's role may restore its database (also for the Prerequisites target).</summary>
+    public static async Task CheckPrerequisitesAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var database = DatabaseOf(connectionString);
+        await using var maintenance = await SafetyConnection.OpenAsync(connectionString, MaintenanceDatabase(database), cancellationToken);
+        await RestorePrerequisites.CheckAsync(maintenance, database, cancellationToken);
+    }
+
+    /// <summary>Replaces the connection's database with the safe harbor's contents.</summary>
+    /// <param name="runId">Names the databases the restore makes: &lt;db&gt;__restore_&lt;runId&gt; and &lt;db&gt;__failed_&lt;runId&gt;.</param>
+    /// <param name="dropFailedDatabase">Drop the swapped-out original instead of keeping it for forensics.</param>
+    public async Task<RestoreResult> RestoreAsync(
+        SafeHarbor harbor, string connectionString, string runId, bool dropFailedDatabase = false, CancellationToken cancellationToken = default)
+    {
+        var total = Stopwatch.StartNew();
+        var database = DatabaseOf(connectionString);
+        var manifest = harbor.Manifest;
+        if (manifest.Database != database)
+        {
+            throw new DeploymentException(
+                $"The safe harbor {harbor.DumpPath} is of database '{manifest.Database}', not '{database}', so it cannot restore it. "
+                + "Give the safe harbor of this database; nothing was changed.");
+        }
+
+        var maintenanceConnectionString = DatabaseAdmin.WithDatabase(connectionString, MaintenanceDatabase(database));
+        await using var maintenance = await SafetyConnection.OpenAsync(maintenanceConnectionString, null, cancellationToken);
+        await RestorePrerequisites.CheckAsync(maintenance, database, cancellationToken);
+        var (serverVersionNum, _) = await SafetyConnection.ReadServerVersionAsync(maintenance, cancellationToken);
+        var pgRestore = await SafeHarborBackup.FindPgRestoreAsync(manifest, serverVersionNum / 10000, options, cancellationToken);
+
+        var step = Stopwatch.StartNew();
+        await DumpVerifier.VerifyAsync(harbor, pgRestore, RefusedAdvice, cancellationToken);
+        var verifyDuration = step.Elapsed;
+
+        var restoring = RestoreNames.Restoring(database, runId);
+        var failed = RestoreNames.Failed(database, runId);
+        foreach (var name in new[] { restoring, failed })
+        {
+            if (await DatabaseAdmin.ExistsAsync(maintenanceConnectionString, name, cancellationToken))
+            {
+                throw new DeploymentException(
+                    $"Database '{name}' already exists, left by an earlier restore of run {runId}. Drop it (DROP DATABASE {DatabaseAdmin.QuoteIdentifier(name)};) "
+                    + "if it is not needed, or restore with a new run id; nothing was changed.");
+            }
+        }
+
+        var properties = await DatabaseProperties.ReadAsync(maintenance, database, cancellationToken);
+        Log.Information("Restoring database {Database} from {DumpPath} into the new database {Restoring}", database, harbor.DumpPath, restoring);
+        await SafetyConnection.ExecuteAsync(maintenance, properties.CreateStatement(restoring), cancellationToken);
+
+        var stage = "restoring the dump";
+        TimeSpan restoreDuration, checkDuration, analyzeDuration, swapDuration;
+        IReadOnlyList<TableRowCount> rowCounts;
+        try
+        {
+            step.Restart();
+            await PgRestoreRunner.RestoreAsync(
+                pgRestore, LibpqEnvironment.From(connectionString, $"pgdeploy restore {runId}", restoring), harbor.DumpPath, manifest.Format,
+                settings.Jobs, cancellationToken);
+            restoreDuration = step.Elapsed;
+
+            await using (var restored = await SafetyConnection.OpenAsync(connectionString, restoring, cancellationToken))
+            {
+                stage = "checking the restored row counts";
+                step.Restart();
+                rowCounts = await RowCounter.CountAsync(restored, cancellationToken);
+                var differences = RowCounter.Differences(manifest.RowCounts, rowCounts);
+                if (differences.Count > 0)
+                {
+                    throw new DeploymentException(
+                        $"the restored row counts differ from the safe harbor's manifest in {differences.Count} table(s): {string.Join("; ", differences.Take(10))}"
+                        + $"{(differences.Count > 10 ? "; …" : "")}.");
+                }
+
+                checkDuration = step.Elapsed;
+                // Statistics are not in a dump: without them the planner guesses until autovacuum gets to each table.
+                stage = "analyzing the restored database";
+                step.Restart();
+                await SafetyConnection.ExecuteAsync(restored, "ANALYZE", cancellationToken);
+                analyzeDuration = step.Elapsed;
+            }
+
+            stage = "carrying over the database's settings, grants, connection limit and comment";
+            foreach (var statement in properties.CarryOverStatements(restoring))
+            {
+                await SafetyConnection.ExecuteAsync(maintenance, statement, cancellationToken);
+            }
+
+            stage = "swapping the restored database in";
+            step.Restart();
+            await DatabaseSwap.SwapAsync(maintenance, database, restoring, failed, options.SessionEndTimeout, cancellationToken);
+            swapDuration = step.Elapsed;
+        }
+        catch (Exception exception)
+        {
+            var cleanup = await DropHalfRestoredAsync(maintenanceConnectionString, restoring);
+            if (exception is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new DeploymentException(
+                $"Restoring database '{database}' from {harbor.DumpPath} failed while {stage}: {exception.Message.TrimEnd('.')}. "
+                + $"The original database '{database}' was not changed; {cleanup}. Fix the cause and run Rollback again.", exception);
+        }
+
+        // This process's pooled sessions to the database were ended by the swap; new ones must reach the restored database.
+        NpgsqlConnection.ClearAllPools();
+        var (failedDatabase, failedSize, dropSql) = await DisposeOfFailedAsync(maintenance, maintenanceConnectionString, failed, dropFailedDatabase, cancellationToken);
+        var result = new RestoreResult(database, harbor.DumpPath, restoring, failedDatabase, failedSize, dropSql,
+            verifyDuration, restoreDuration, checkDuration, analyzeDuration, swapDuration, total.Elapsed, rowCounts);
+        Log.Information(
+            "Database {Database} restored from {DumpPath} in {Duration:0.0} s (pg_restore {Restore:0.0} s, check {Check:0.0} s, ANALYZE {Analyze:0.0} s, swap {Swap:0.0} s); "
+            + "{Tables} tables with the manifest's row counts",
+            database, harbor.DumpPath, total.Elapsed.TotalSeconds, restoreDuration.TotalSeconds, checkDuration.TotalSeconds,
+            analyzeDuration.TotalSeconds, swapDuration.TotalSeconds, rowCounts.Count);
+        return result;
+    }
+
+    static async Task<(string? Name, long? SizeBytes, string? DropSql)> DisposeOfFailedAsync(
+        NpgsqlConnection maintenance, string maintenanceConnectionString, string failed, bool drop, CancellationToken cancellationToken)
+    {
+        var dropSql = $"DROP DATABASE {DatabaseAdmin.QuoteIdentifier(failed)};";
+        if (drop)
+        {
+            try
+            {
+                await DatabaseAdmin.DropDatabaseAsync(maintenanceConnectionString, failed, cancellationToken);
+                Log.Information("Dropped the swapped-out database {Failed}", failed);
+                return (null, null, null);
+            }
+            catch (NpgsqlException exception)
+            {
+                // The restore itself succeeded; a leftover database is the operator's to drop, not a reason to fail the rollback.
+                Log.Warning("Could not drop the swapped-out database {Failed} ({Reason}); drop it later with {DropSql}", failed, exception.Message, dropSql);
+            }
+        }
+
+        var size = await maintenance.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT pg_database_size(@failed)", new { failed }, cancellationToken: cancellationToken));
+        Log.Information("The database as it was before the restore is kept for forensics as {Failed} ({Size} MB); drop it when done with {DropSql}",
+            failed, size / (1024 * 1024), dropSql);
+        return (failed, size, dropSql);
+    }
+
+    // Best effort, whatever the cancellation token says: a half-restored database must not be left behind under a name that looks deliberate.
+    static async Task<string> DropHalfRestoredAsync(string maintenanceConnectionString, string restoring)
+    {
+        try
+        {
+            await DatabaseAdmin.DropDatabaseAsync(maintenanceConnectionString, restoring, CancellationToken.None);
+            return $"the partly restored database '{restoring}' was dropped";
+        }
+        catch (NpgsqlException exception)
+        {
+            Log.Warning("Could not drop the partly restored database {Restoring}: {Reason}", restoring, exception.Message);
+            return $"the partly restored database '{restoring}' could not be dropped ({exception.Message.TrimEnd('.')}): drop it with "
+                   + $"DROP DATABASE {DatabaseAdmin.QuoteIdentifier(restoring)};";
+        }
+    }
+
+    static string DatabaseOf(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString).Database is { Length: > 0 } database
+            ? database
+            : throw new DeploymentException("The connection string names no database, so there is nothing to restore. Add it to the URL; nothing was changed.");
+
+    // Renaming needs a session on another database; template1 only when the database to restore is postgres itself.
+    static string MaintenanceDatabase(string database) => database == "postgres" ? "template1" : "postgres";
+}

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace PgDeploy.Tests.Migrations.Support;
+
+/// <summary>The real build program (build/_build.csproj), compiled once per test run and started as `dotnet _build.dll ...`.</summary>
+internal static class BuildProgram
+{
+    private static readonly Lazy<Task<string>> Built = new(BuildAsync);
+
+    private static string Project => Path.Combine(TestPaths.RepositoryRoot, "build", "_build.csproj");
+
+    /// <summary>Starts the build program in <paramref name="root"/> with DATABASE_URL_CI_CLI set in its environment only.</summary>
+    public static async Task<BuildProcess> StartAsync(BuildRoot root, string connectionString, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = root.Directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in (string[])[await Built.Value, .. arguments, "--root", root.Directory, "--target-env", BuildRoot.Environment, "--migrations-dir", root.Migrations.Directory])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        startInfo.Environment[$"DATABASE_URL_{BuildRoot.Environment.ToUpperInvariant()}_CLI"] = connectionString;
+        // No debugger pipes or diagnostic socket, and a temp directory of its own: a killed program cannot clean up after itself.
+        startInfo.Environment["DOTNET_EnableDiagnostics"] = "0";
+        startInfo.Environment["TMPDIR"] = root.TemporaryDirectory;
+        return new BuildProcess(Process.Start(startInfo)!);
+    }
+
+    private static async Task<string> BuildAsync()
+    {
+        // No build server or MSBuild node may outlive the tests, the test host's own MSBuild variables must not steer this build,
+        // and the empty directories MSBuild leaves in the temp directory go into one that is deleted afterwards.
+        var temporary = Directory.CreateTempSubdirectory("pgdeploy-build-tmp-").FullName;
+        BufferedCommandResult result;
+        try
+        {
+            result = await Cli.Wrap("dotnet")
+                .WithArguments(["build", Project, "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false"])
+                .WithEnvironmentVariables(environment =>
+                {
+                    foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        environment.Set(name, null);
+                    }
+
+                    environment.Set("TMPDIR", temporary);
+                })
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync();
+        }
+        finally
+        {
+            Directory.Delete(temporary, recursive: true);
+        }
+
+        if (!result.IsSuccess)
+        {
+            throw new InvalidOperationException($"dotnet build {Project} failed with exit code {result.ExitCode}:{Environment.NewLine}{result.StandardOutput}{result.StandardError}");
+        }
+
+        return Path.Combine(Path.GetDirectoryName(Project)!, "bin", "Debug", "net10.0", "_build.dll");
+    }
+}
+
+/// <summary>A running build program: its output, its command line as every local user sees it, and a kill that leaves nothing behind.</summary>
+internal sealed class BuildProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    public BuildProcess(Process process)
+    {
+        this.process = process;
+        process.StandardInput.Close();
+        process.OutputDataReceived += (_, line) => Append(line.Data);
+        process.ErrorDataReceived += (_, line) => Append(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Id => process.Id;
+
+    public bool HasExited => process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The arguments from /proc/&lt;pid&gt;/cmdline, readable by any user of the machine.</summary>
+    public IReadOnlyList<string> CommandLine() => File.ReadAllText($"/proc/{Id}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The build program did not finish within {timeout}. Its output:{Environment.NewLine}{Output}");
+        }
+
+        return process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: no handler of the program runs, exactly as when the machine or an operator kills it.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+}
+
+/// <summary>A repository root for the build program: .nuke/, environments/ci.json and a migrations folder, deleted afterwards.</summary>
+internal sealed class BuildRoot : IDisposable
+{
+    public const string Environment = "ci";
+
+    public BuildRoot()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("pgdeploy-build-root-").FullName;
+        System.IO.Directory.CreateDirectory(Path.Combine(Directory, ".nuke"));
+        System.IO.Directory.CreateDirectory(Path.Combine(Directory, "environments"));
+        File.WriteAllText(Path.Combine(Directory, "environments", $"{Environment}.json"), """{ "production": false }""");
+        Migrations = new MigrationFolder(Path.Combine(Directory, "migrations"));
+        TemporaryDirectory = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "tmp")).FullName;
+    }
+
+    public string Directory { get; }
+
+    public MigrationFolder Migrations { get; }
+
+    /// <summary>TMPDIR of the build program, deleted with the root.</summary>
+    public string TemporaryDirectory { get; }
+
+    /// <summary>Everything the build program logged: build.log and the dated copies it keeps under .nuke/temp.</summary>
+    public IEnumerable<string> LogFiles()
+    {
+        var temp = Path.Combine(Directory, ".nuke", "temp");
+        return System.IO.Directory.Exists(temp) ? System.IO.Directory.GetFiles(temp, "*.log", SearchOption.AllDirectories) : [];
+    }
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
