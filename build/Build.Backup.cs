@@ -6,9 +6,11 @@ partial class Build
 {
     PgDeploy.Environments.BackupSettings BackupSettings => TargetEnvironment.Settings.Backup with { Directory = BackupDirectory };
 
+    SafeHarborOptions SafeHarborOptions => new() { ClientToolDirectory = BackupSettings.ClientToolDirectory };
+
     async Task TakeSafeHarborAsync(CancellationToken cancellationToken)
     {
-        var backup = new SafeHarborBackup(BackupSettings);
+        var backup = new SafeHarborBackup(BackupSettings, SafeHarborOptions);
         var connection = await ConnectionStringAsync(cancellationToken);
         var harbor = BackupFile is { } given
             ? await backup.AcceptGivenAsync(given, connection, TargetEnv, cancellationToken)

@@ -30,7 +30,8 @@ partial class Build
 
     string RunId => DeploymentJournal.RunId;
 
-    static string NewRunId() => $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..4]}";
+    /// Short, because it appears in file and database names beside the deployment's time.
+    static string NewRunId() => Guid.NewGuid().ToString("N")[..8];
 
     async Task<string> ConnectionStringAsync(CancellationToken cancellationToken) =>
         connectionString ??= TargetEnvironment.IsLocal
@@ -96,6 +97,7 @@ partial class Build
     {
         upgrade?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         deploymentLock?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        ExitCode = DeploymentExitCode(result);
         if (journal is not null)
             WriteReport(result);
     }

@@ -4,6 +4,7 @@ using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
 using PgDeploy.Reporting;
 using PgDeploy.Safety;
+using PgDeploy.Safety.Fence;
 using Spectre.Console;
 
 partial class Build
@@ -20,11 +21,30 @@ partial class Build
         await preflight.CheckAsync("migrations", () => DescribePlanAsync(connection, cancellationToken));
         await preflight.CheckAsync("deployment lock", async () => { await LockAsync(cancellationToken); return "was free; held by this run until it ends"; });
         await preflight.CheckAsync("disk space", () => DiskSpace.CheckRoomForBackupAsync(connection, BackupDirectory, cancellationToken));
+        await preflight.CheckAsync("client tools", () => new SafeHarborBackup(BackupSettings, SafeHarborOptions).CheckClientToolsAsync(connection, cancellationToken));
+        if (BackupFile is { } given)
+            await preflight.CheckAsync("given safe harbor", async () =>
+                (await new SafeHarborBackup(BackupSettings, SafeHarborOptions).AcceptGivenAsync(given, connection, TargetEnv, cancellationToken)).Manifest.FileName);
+        await preflight.CheckAsync("rights to restore", async () => { await SafeHarborRestore.CheckPrerequisitesAsync(connection, cancellationToken); return "may create and rename the database"; });
+        await preflight.CheckAsync("write fence", () => CheckFenceAsync(cancellationToken));
         DeploymentJournal.Checks.AddRange(preflight.Checks);
         DeploymentJournal.Save();
         preflight.ThrowIfFailed();
         ConfirmProduction();
         ReportSummary($"{preflight.Checks.Count} checks passed");
+    }
+
+    async Task<string> CheckFenceAsync(CancellationToken cancellationToken)
+    {
+        if (TargetEnvironment.Settings.Fence.Roles.Count == 0)
+            return TargetEnvironment.Settings.Production
+                ? throw new DeploymentException(
+                    $"'{TargetEnv}' is a production environment but names no application roles to fence (fence.roles in {TargetEnvironment.SettingsFile}): " +
+                    "without a fence the application could write during the upgrade and those writes would be lost on a rollback. Name the roles the application connects as.")
+                : "no application roles named: not fenced (allowed outside production)";
+        var check = await new WriteFence(await ConnectionStringAsync(cancellationToken), TargetEnvironment.Settings.Fence).CheckAsync(cancellationToken);
+        check.ThrowIfCannotHold();
+        return $"can fence {string.Join(", ", TargetEnvironment.Settings.Fence.Roles)}";
     }
 
     async Task<string> DescribeServerAsync(string connectionString, CancellationToken cancellationToken)

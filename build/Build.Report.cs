@@ -1,3 +1,4 @@
+using PgDeploy;
 using PgDeploy.Reporting;
 using Serilog;
 using TargetEngine;
@@ -20,6 +21,31 @@ partial class Build
         Log.Information("Report: {Markdown} (JSON: {Json}); journal: {Journal}", markdown, json, DeploymentJournal.Path);
         if (System.Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } stepSummary)
             File.AppendAllText(stepSummary, File.ReadAllText(markdown) + System.Environment.NewLine);
+    }
+
+    bool refusedBeforeAnyChange;
+
+    /// A refusal (bad input, unmet prerequisite, unconfirmed rollback) leaves everything as it was.
+    DeploymentException Refused(string message)
+    {
+        refusedBeforeAnyChange = true;
+        return new DeploymentException(message);
+    }
+
+    /// Exit codes an operator or a pipeline can act on: 0 deployed; 1 failed, database as before the
+    /// deployment (rolled back, or nothing changed yet); 2 refused before anything changed; 3 a person is
+    /// needed now: the rollback failed, or the application failed after the upgrade was committed;
+    /// 130 interrupted by a signal.
+    int? DeploymentExitCode(BuildResult result)
+    {
+        if (refusedBeforeAnyChange)
+            return 2;
+        bool Failed(string name) => result.Targets.Any(target => target.Name == name && target.Status is TargetStatus.Failed or TargetStatus.Aborted);
+        if (Failed(nameof(Rollback)) || Failed(nameof(Restart)))
+            return 3;
+        if (Failed(nameof(Prerequisites)))
+            return 2;
+        return null;
     }
 
     DeploymentState StateAfter(BuildResult result)

@@ -21,7 +21,7 @@ partial class Build
         if (RollbackByHand)
             await PrepareRollbackByHandAsync(connection, cancellationToken);
 
-        var result = await new SafeHarborRestore(BackupSettings).RestoreAsync(harbor, connection, RunId, cancellationToken: cancellationToken);
+        var result = await new SafeHarborRestore(BackupSettings, SafeHarborOptions).RestoreAsync(harbor, connection, RunId, cancellationToken: cancellationToken);
         DeploymentJournal.Record(nameof(Rollback),
             $"restored {result.Database} from {result.DumpPath} in {result.TotalDuration.TotalSeconds:0.0} s; the failed database is kept as {result.FailedDatabase ?? "(dropped)"}");
         ReportSummary($"restored from {Path.GetFileName(result.DumpPath)}");
@@ -37,15 +37,15 @@ partial class Build
         var typed = ConfirmDatabase
             ?? (IsInteractive
                 ? AnsiConsole.Ask<string>($"[red]This replaces database [bold]{Markup.Escape(database)}[/] with its safe harbor. Type the database name to confirm:[/]")
-                : throw new DeploymentException(
+                : throw Refused(
                     $"Rollback replaces database '{database}' with its safe harbor, and there is no terminal to confirm it: pass --confirm-database {database}. Nothing was changed."));
         if (typed.Trim() != database)
-            throw new DeploymentException($"The name typed ('{typed.Trim()}') is not the database's ('{database}'); nothing was changed.");
+            throw Refused($"The name typed ('{typed.Trim()}') is not the database's ('{database}'); nothing was changed.");
 
         if (DeploymentJournal.FenceLiftedAt is { } lifted)
         {
             if (!DiscardWritesSinceRestart)
-                throw new DeploymentException(
+                throw Refused(
                     $"The fence was lifted at {lifted:yyyy-MM-dd HH:mm:ss} UTC and the application has been writing to '{database}' since: a restore discards those writes. " +
                     "Export what must be kept, then run again with --discard-writes-since-restart; nothing was changed.");
             Log.Warning("Discarding what the application wrote since {Lifted:HH:mm:ss} UTC, as asked", lifted);
@@ -64,12 +64,15 @@ partial class Build
                 DeploymentJournal.FromVersion, lifted);
             return;
         }
+        var fence = TargetEnvironment.Settings.Fence.Roles.Count > 0
+            ? $"The fence stays up until you run ./build.sh MaintenanceOff --target-env {TargetEnv} after the old code is back."
+            : "Start the previous version of the application after reverting.";
         Log.Error("""
             ************************************************************************************
             The database is back at {Version}. REVERT THE APPLICATION CODE TO THE PREVIOUS VERSION
-            NOW: the new code does not work with the restored schema. The fence stays up until you
-            run ./build.sh MaintenanceOff --target-env {Environment} after the old code is back.
+            NOW: the new code does not work with the restored schema.
+            {Fence}
             ************************************************************************************
-            """, DeploymentJournal.FromVersion ?? "its previous version", TargetEnv);
+            """, DeploymentJournal.FromVersion ?? "its previous version", fence);
     }
 }

@@ -60,6 +60,8 @@ public sealed record BackupSettings
     public int Keep { get; init; } = 5;
     /// The oldest an existing dump given with --backup-file may be.
     public TimeSpan MaxAgeOfGivenBackup { get; init; } = TimeSpan.FromHours(1);
+    /// Take pg_dump and pg_restore from this directory only (e.g. /usr/lib/postgresql/17/bin); by default the newest installed.
+    public string? ClientToolDirectory { get; init; }
 }
 
 public sealed record FenceSettings

@@ -30,13 +30,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
         var clock = Stopwatch.StartNew();
         var startedUtc = DateTime.UtcNow;
         var connection = LibpqEnvironment.From(connectionString, $"pgdeploy safe harbor {runId}");
-        var (serverVersionNum, serverVersion) = await ReadServerVersionAsync(connectionString, cancellationToken);
-        var serverMajor = serverVersionNum / 10000;
-        var pgDump = await ClientToolLocator.FindAsync(
-            "pg_dump", options.ClientToolDirectory, serverMajor, $"dump a PostgreSQL {serverMajor} server ({serverVersion})", cancellationToken);
-        // The same installation's pg_restore checks the dump: it reads exactly the archive version that pg_dump writes.
-        var pgRestore = await ClientToolLocator.FindAsync(
-            "pg_restore", Path.GetDirectoryName(pgDump.Path), serverMajor, $"read a dump of a PostgreSQL {serverMajor} server", cancellationToken);
+        var (pgDump, pgRestore, serverVersionNum, serverVersion) = await FindClientToolsAsync(connectionString, cancellationToken);
 
         var format = settings.Format;
         Directory.CreateDirectory(BackupDirectory);
@@ -165,6 +159,25 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
 
     /// <summary>This environment's safe harbors of <paramref name="database"/> in the backup directory, newest first (for a Rollback in a new process).</summary>
     public IReadOnlyList<SafeHarbor> List(string environment, string database) => SafeHarborRetention.List(BackupDirectory, environment, database);
+
+    /// <summary>Fails before anything changes unless pg_dump and pg_restore of the server's major version or newer are installed.</summary>
+    public async Task<string> CheckClientToolsAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var (pgDump, pgRestore, _, _) = await FindClientToolsAsync(connectionString, cancellationToken);
+        return $"{pgDump.Name} {pgDump.MajorVersion} and {pgRestore.Name} {pgRestore.MajorVersion} from {Path.GetDirectoryName(pgDump.Path)}";
+    }
+
+    async Task<(ClientTool PgDump, ClientTool PgRestore, int ServerVersionNum, string ServerVersion)> FindClientToolsAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var (serverVersionNum, serverVersion) = await ReadServerVersionAsync(connectionString, cancellationToken);
+        var serverMajor = serverVersionNum / 10000;
+        var pgDump = await ClientToolLocator.FindAsync(
+            "pg_dump", options.ClientToolDirectory, serverMajor, $"dump a PostgreSQL {serverMajor} server ({serverVersion})", cancellationToken);
+        // The same installation's pg_restore checks the dump: it reads exactly the archive version that pg_dump writes.
+        var pgRestore = await ClientToolLocator.FindAsync(
+            "pg_restore", Path.GetDirectoryName(pgDump.Path), serverMajor, $"read a dump of a PostgreSQL {serverMajor} server", cancellationToken);
+        return (pgDump, pgRestore, serverVersionNum, serverVersion);
+    }
 
     /// <summary>A pg_restore that can read the dump (as new as the pg_dump that wrote it) and load it into the server.</summary>
     internal static Task<ClientTool> FindPgRestoreAsync(BackupManifest manifest, int serverMajor, SafeHarborOptions options, CancellationToken cancellationToken)
