@@ -10,9 +10,12 @@ partial class Build
 {
     static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    /// The process environment, completed by .env: what hooks and ${VARIABLES} see.
+    /// The process environment, completed by .env (and for the local environment by the settings the demo
+    /// generated): what hooks and ${VARIABLES} see.
     IReadOnlyDictionary<string, string?> HookEnvironment =>
-        hookEnvironment ??= DotEnvFile.Read(RootDirectory / ".env").Select(pair => KeyValuePair.Create(pair.Key, (string?)pair.Value))
+        hookEnvironment ??= DotEnvFile.Read(RootDirectory / ".env")
+            .Concat(TargetEnvironment.IsLocal ? DotEnvFile.Read(LocalSettingsFile) : [])
+            .Select(pair => KeyValuePair.Create(pair.Key, (string?)pair.Value))
             .Concat(System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(entry => KeyValuePair.Create((string)entry.Key, (string?)entry.Value)))
             .GroupBy(pair => pair.Key)
             .ToDictionary(group => group.Key, group => group.Last().Value);
@@ -20,7 +23,7 @@ partial class Build
 
     SecretVariables Secrets => new(name => HookEnvironment.GetValueOrDefault(name));
 
-    HookRunner Hooks => new(Secrets, Http, HookEnvironment);
+    HookRunner Hooks => new(Secrets, Http, HookEnvironment, RootDirectory);
 
     async Task RunHookAsync(string name, Hook? hook, CancellationToken cancellationToken)
     {
@@ -30,7 +33,8 @@ partial class Build
             return;
         }
         await Hooks.RunAsync(name, hook, cancellationToken);
-        DeploymentJournal.Record(name, $"{name} hook done");
+        // Outside a deployment (the demo's own setup) there is no journal to write to.
+        journal?.Record(name, $"{name} hook done");
     }
 
     async Task StartApplicationAsync(CancellationToken cancellationToken)

@@ -98,7 +98,8 @@ partial class Build
         upgrade?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         deploymentLock?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         ExitCode = DeploymentExitCode(result);
-        if (journal is not null)
+        // A refused manual Rollback leaves the deployment's journal and report as they were: it changed nothing to record.
+        if (journal is not null && !refusedBeforeAnyChange)
             WriteReport(result);
     }
 }

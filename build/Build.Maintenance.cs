@@ -23,6 +23,7 @@ partial class Build
 
     async Task RaiseFenceAsync(CancellationToken cancellationToken)
     {
+        var deployment = DeploymentJournal;
         await RunHookAsync("stop", TargetEnvironment.Settings.Hooks.Stop, cancellationToken);
         if (await FenceAsync(cancellationToken) is not { } fence)
         {
@@ -30,8 +31,9 @@ partial class Build
             return;
         }
         var raised = await fence.RaiseAsync(RunId, cancellationToken);
-        DeploymentJournal.FenceRaisedAt ??= DateTimeOffset.UtcNow;
-        DeploymentJournal.Record(nameof(MaintenanceOn), raised.Describe());
+        deployment.FenceRaisedAt ??= DateTimeOffset.UtcNow;
+        deployment.FenceLiftedAt = null;
+        deployment.Record(nameof(MaintenanceOn), raised.Describe());
         Log.Information("{Fence}", raised.Describe());
         ReportSummary($"fenced {string.Join(", ", raised.Roles.Select(role => role.Name))}");
     }

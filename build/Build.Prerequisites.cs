@@ -14,6 +14,8 @@ partial class Build
 
     async Task CheckPrerequisitesAsync(CancellationToken cancellationToken)
     {
+        // An unknown environment is refused before a journal is written for it.
+        _ = TargetEnvironment;
         journal = PgDeploy.Reporting.DeploymentJournal.Start(JournalPath, NewRunId(), TargetEnv);
         var preflight = new Preflight();
         var connection = await ConnectionStringAsync(cancellationToken);

@@ -15,9 +15,10 @@ partial class Build
               (result.Targets.FirstOrDefault(target => target.Name == nameof(Rollback)) is { Status: not (TargetStatus.Skipped or TargetStatus.NotRun) } rollback
                   ? $"; Rollback {rollback.Status}."
                   : ".");
+        var targets = result.Targets.Select(target => new TargetOutcome(target.Name, target.Status.ToString(), target.Duration, target.Notes, DateTimeOffset.UtcNow)).ToList();
+        DeploymentJournal.Targets.AddRange(targets.Where(target => target.Status != nameof(TargetStatus.Collective) && !target.Notes.Contains("skipped via --skip")));
         DeploymentJournal.Save();
-        var (markdown, json) = DeploymentReport.Write(DeploymentJournal,
-            [.. result.Targets.Select(target => new TargetOutcome(target.Name, target.Status.ToString(), target.Duration, target.Notes))], outcome);
+        var (markdown, json) = DeploymentReport.Write(DeploymentJournal, targets, outcome);
         Log.Information("Report: {Markdown} (JSON: {Json}); journal: {Journal}", markdown, json, DeploymentJournal.Path);
         if (System.Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } stepSummary)
             File.AppendAllText(stepSummary, File.ReadAllText(markdown) + System.Environment.NewLine);

@@ -58,9 +58,11 @@ partial class Build
     {
         if (TargetEnvironment.Settings.Hooks.Revert is { } revert)
         {
-            await RunHookAsync("revert", revert, cancellationToken);
+            // As in Restart: the previous version can only start once its role may log in again. The stop hook
+            // ran when the fence went up, so no application is running to write in between.
             var lifted = await LiftFenceAsync(cancellationToken);
-            Log.Warning("The database is back at {Version} and the previous application version was started by the revert hook; fence: {Lifted}",
+            await RunHookAsync("revert", revert, cancellationToken);
+            Log.Warning("The database is back at {Version} and the revert hook started the previous application version; fence: {Lifted}",
                 DeploymentJournal.FromVersion, lifted);
             return;
         }

@@ -14,7 +14,7 @@ partial class Build
         var report = await new IntegrityVerifier(session.Connection, await session.TransactionForChecksAsync(cancellationToken))
             .VerifyAsync(verifyDirectory, RecordedSafeHarbor.Manifest.RowCountsByName, cancellationToken);
 
-        DeploymentJournal.Checks.AddRange(report.Checks.Select(check => new CheckRecord(check.Name, check.Figure, check.Verdict != Verdict.Failed, check.Detail)));
+        DeploymentJournal.Checks.AddRange(report.Checks.Select(check => new CheckRecord(check.Name, check.Figure, check.Verdict != Verdict.Failed, check.Detail, check.Verdict == Verdict.Informational)));
         DeploymentJournal.Record(nameof(Verify), report.Summary);
         Log.Information("{Report}", report.ToMarkdown());
         FailIfInjected(nameof(Verify));

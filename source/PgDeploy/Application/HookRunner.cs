@@ -7,7 +7,8 @@ namespace PgDeploy.Application;
 
 /// Runs an environment's hook: a shell command, or an HTTP call whose ${VARIABLES} are expanded only
 /// in the request itself. The log names the hook, never the expanded values.
-public sealed class HookRunner(SecretVariables secrets, HttpClient http, IReadOnlyDictionary<string, string?> environment)
+/// Commands run in the repository root, so that settings can name scripts by their path in the repository.
+public sealed class HookRunner(SecretVariables secrets, HttpClient http, IReadOnlyDictionary<string, string?> environment, string workingDirectory)
 {
     public async Task RunAsync(string name, Hook hook, CancellationToken cancellationToken)
     {
@@ -35,6 +36,7 @@ public sealed class HookRunner(SecretVariables secrets, HttpClient http, IReadOn
         // The shell expands ${VARIABLES} itself, from the environment given here: secrets never enter argv.
         var result = await Cli.Wrap("/bin/sh")
             .WithArguments(["-c", command])
+            .WithWorkingDirectory(workingDirectory)
             .WithEnvironmentVariables(environment)
             .WithStandardOutputPipe(PipeTarget.ToDelegate(line => Log.Information("  {Line}", line)))
             .WithStandardErrorPipe(PipeTarget.Merge(PipeTarget.ToDelegate(line => Log.Warning("  {Line}", line)), PipeTarget.ToStringBuilder(errors)))

@@ -30,7 +30,8 @@ public sealed record DeploymentEnvironment(string Name, EnvironmentSettings Sett
     public string RemoteConnectionString(string dotEnvFile, Func<string, string?> environmentVariable)
     {
         var value = environmentVariable(ConnectionVariable);
-        var source = $"the environment variable {ConnectionVariable}";
+        // PostgresUrl writes "The {source} cannot be used: ...".
+        var source = $"environment variable {ConnectionVariable}";
         if (string.IsNullOrWhiteSpace(value) && DotEnvFile.Read(dotEnvFile).TryGetValue(ConnectionVariable, out var fromFile))
             (value, source) = (fromFile, $"{ConnectionVariable} in {dotEnvFile}");
         if (string.IsNullOrWhiteSpace(value))

@@ -7,7 +7,13 @@ public enum DeploymentState { InProgress, Succeeded, Failed, RolledBack }
 
 public sealed record JournalEvent(DateTimeOffset At, string Target, string Message);
 
-public sealed record CheckRecord(string Name, string Figure, bool Passed, string Detail);
+public sealed record CheckRecord(string Name, string Figure, bool Passed, string Detail, bool Informational = false)
+{
+    public string Verdict => !Passed ? "failed" : Informational ? "info" : "passed";
+}
+
+/// One target of one process: a deployment run as CI stages, or followed by a Rollback by hand, spans several.
+public sealed record TargetOutcome(string Name, string Status, TimeSpan Duration, IReadOnlyList<string> Notes, DateTimeOffset FinishedAt);
 
 /// What a deployment knows about itself, kept in a file outside the database: a restore wipes what the
 /// database knew of the failed run, and a CI stage in another process (or job) needs the run id, the
@@ -28,6 +34,7 @@ public sealed class DeploymentJournal
     /// restore of the safe harbor would discard what it wrote.
     public DateTimeOffset? FenceLiftedAt { get; set; }
     public List<CheckRecord> Checks { get; init; } = [];
+    public List<TargetOutcome> Targets { get; init; } = [];
     public List<JournalEvent> Events { get; init; } = [];
 
     [JsonIgnore] public string Path { get; private set; } = "";

@@ -3,18 +3,17 @@ using System.Text.Json;
 
 namespace PgDeploy.Reporting;
 
-public sealed record TargetOutcome(string Name, string Status, TimeSpan Duration, IReadOnlyList<string> Notes);
-
 /// The report a person reads the morning after: outcome, what ran and how long, the safe harbor, every
 /// check and the timeline, as Markdown and as JSON, beside the journal (outside the database).
 public static class DeploymentReport
 {
+    /// <param name="targets">This process's targets; the Markdown shows those of every process of the deployment, from the journal.</param>
     public static (string Markdown, string Json) Write(DeploymentJournal journal, IReadOnlyList<TargetOutcome> targets, string outcome)
     {
         Directory.CreateDirectory(journal.RunDirectory);
         var markdown = Path.Combine(journal.RunDirectory, "report.md");
         var json = Path.Combine(journal.RunDirectory, "report.json");
-        File.WriteAllText(markdown, Markdown(journal, targets, outcome));
+        File.WriteAllText(markdown, Markdown(journal, outcome));
         File.WriteAllText(json, JsonSerializer.Serialize(new { outcome, targets, journal }, new JsonSerializerOptions
         {
             WriteIndented = true,
@@ -24,7 +23,7 @@ public static class DeploymentReport
         return (markdown, json);
     }
 
-    public static string Markdown(DeploymentJournal journal, IReadOnlyList<TargetOutcome> targets, string outcome)
+    public static string Markdown(DeploymentJournal journal, string outcome)
     {
         var text = new StringBuilder();
         text.AppendLine($"# Deployment {journal.RunId} to {journal.Environment}");
@@ -40,10 +39,10 @@ public static class DeploymentReport
             text.AppendLine($"- Maintenance window: fence raised {raised:HH:mm:ss}" +
                             (journal.FenceLiftedAt is { } lifted ? $", lifted {lifted:HH:mm:ss} ({(lifted - raised).TotalSeconds:0.0} s)" : ", still up"));
         text.AppendLine();
-        text.AppendLine("| Target | Status | Duration | Notes |");
-        text.AppendLine("| --- | --- | ---: | --- |");
-        foreach (var target in targets)
-            text.AppendLine($"| {target.Name} | {target.Status} | {target.Duration.TotalSeconds:0.0} s | {Cell(string.Join("; ", target.Notes))} |");
+        text.AppendLine("| Target | Status | Duration | Finished (UTC) | Notes |");
+        text.AppendLine("| --- | --- | ---: | --- | --- |");
+        foreach (var target in journal.Targets)
+            text.AppendLine($"| {target.Name} | {target.Status} | {target.Duration.TotalSeconds:0.0} s | {target.FinishedAt:HH:mm:ss} | {Cell(string.Join("; ", target.Notes))} |");
         if (journal.Checks.Count > 0)
         {
             text.AppendLine();
@@ -52,7 +51,7 @@ public static class DeploymentReport
             text.AppendLine("| Check | Figure | Verdict | Detail |");
             text.AppendLine("| --- | ---: | --- | --- |");
             foreach (var check in journal.Checks)
-                text.AppendLine($"| {Cell(check.Name)} | {Cell(check.Figure)} | {(check.Passed ? "passed" : "**FAILED**")} | {Cell(check.Detail)} |");
+                text.AppendLine($"| {Cell(check.Name)} | {Cell(check.Figure)} | {(check.Passed ? check.Verdict : "**FAILED**")} | {Cell(check.Detail)} |");
         }
         text.AppendLine();
         text.AppendLine("## Timeline (UTC)");

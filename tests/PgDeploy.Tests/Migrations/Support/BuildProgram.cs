@@ -13,7 +13,11 @@ internal static class BuildProgram
     private static string Project => Path.Combine(TestPaths.RepositoryRoot, "build", "_build.csproj");
 
     /// <summary>Starts the build program in <paramref name="root"/> with DATABASE_URL_CI_CLI set in its environment only.</summary>
-    public static async Task<BuildProcess> StartAsync(BuildRoot root, string connectionString, params string[] arguments)
+    public static Task<BuildProcess> StartAsync(BuildRoot root, string connectionString, params string[] arguments) =>
+        StartAsync(root, new BuildLaunch { ConnectionString = connectionString }, arguments);
+
+    /// <summary>Starts the build program in <paramref name="root"/> as <paramref name="launch"/> says, with <paramref name="arguments"/> before its own.</summary>
+    public static async Task<BuildProcess> StartAsync(BuildRoot root, BuildLaunch launch, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -22,12 +26,25 @@ internal static class BuildProgram
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in (string[])[await Built.Value, .. arguments, "--root", root.Directory, "--target-env", BuildRoot.Environment, "--migrations-dir", root.Migrations.Directory])
+        var migrations = launch.MigrationsDirectory ?? root.Migrations.Directory;
+        foreach (var argument in (string[])[await Built.Value, .. arguments, "--root", root.Directory, "--target-env", launch.Environment, "--migrations-dir", migrations])
         {
             startInfo.ArgumentList.Add(argument);
         }
 
-        startInfo.Environment[$"DATABASE_URL_{BuildRoot.Environment.ToUpperInvariant()}_CLI"] = connectionString;
+        // Set for the environment the build deploys to, or left out entirely: the test host's own value must never leak in.
+        var connectionVariable = BuildLaunch.ConnectionVariable(launch.Environment);
+        startInfo.Environment.Remove(connectionVariable);
+        if (launch.ConnectionString is { } connectionString)
+        {
+            startInfo.Environment[connectionVariable] = connectionString;
+        }
+
+        foreach (var (name, value) in launch.Variables)
+        {
+            startInfo.Environment[name] = value;
+        }
+
         // No debugger pipes or diagnostic socket, and a temp directory of its own: a killed program cannot clean up after itself.
         startInfo.Environment["DOTNET_EnableDiagnostics"] = "0";
         startInfo.Environment["TMPDIR"] = root.TemporaryDirectory;
@@ -68,6 +85,24 @@ internal static class BuildProgram
 
         return Path.Combine(Path.GetDirectoryName(Project)!, "bin", "Debug", "net10.0", "_build.dll");
     }
+}
+
+/// <summary>How a test starts the build program, beyond the targets and parameters it passes.</summary>
+internal sealed record BuildLaunch
+{
+    /// <summary>DATABASE_URL_&lt;ENV&gt;_CLI for the child only; null leaves the variable unset, whatever the test host has.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>--target-env; the connection variable is named after it.</summary>
+    public string Environment { get; init; } = BuildRoot.Environment;
+
+    /// <summary>--migrations-dir; by default the root's migrations folder.</summary>
+    public string? MigrationsDirectory { get; init; }
+
+    /// <summary>More variables for the child's environment, e.g. the secrets its hooks and smoke checks refer to.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
+    public static string ConnectionVariable(string environment) => $"DATABASE_URL_{environment.ToUpperInvariant().Replace('-', '_')}_CLI";
 }
 
 /// <summary>A running build program: its output, its command line as every local user sees it, and a kill that leaves nothing behind.</summary>
@@ -169,6 +204,10 @@ internal sealed class BuildRoot : IDisposable
     public string Directory { get; }
 
     public MigrationFolder Migrations { get; }
+
+    /// <summary>Writes (or overwrites) environments/&lt;name&gt;.json, the settings of one target environment.</summary>
+    public void WriteEnvironment(string settingsJson, string name = Environment) =>
+        File.WriteAllText(Path.Combine(Directory, "environments", $"{name}.json"), settingsJson);
 
     /// <summary>TMPDIR of the build program, deleted with the root.</summary>
     public string TemporaryDirectory { get; }

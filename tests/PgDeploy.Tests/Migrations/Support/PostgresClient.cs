@@ -18,9 +18,13 @@ internal static class PostgresClient
     /// A plain-format dump without the pgdeploy schema. The \restrict lines of newer pg_dump releases carry a random key
     /// per run, so they are left out: two dumps of the same database must compare equal.
     /// </summary>
-    public static async Task<string> DumpAsync(string connectionString, IEnumerable<string> options)
+    public static Task<string> DumpAsync(string connectionString, IEnumerable<string> options) =>
+        DumpWholeAsync(connectionString, [$"--exclude-schema={HistoryTable.Schema}", .. options]);
+
+    /// <summary>A plain-format dump of everything, the pgdeploy schema included, normalised as <see cref="DumpAsync"/> does.</summary>
+    public static async Task<string> DumpWholeAsync(string connectionString, IEnumerable<string> options)
     {
-        var result = await RunAsync("pg_dump", connectionString, ["--format=plain", $"--exclude-schema={HistoryTable.Schema}", .. options]);
+        var result = await RunAsync("pg_dump", connectionString, ["--format=plain", .. options]);
         return string.Join('\n', result.StandardOutput.Split('\n')
             .Where(line => !line.StartsWith(@"\restrict ", StringComparison.Ordinal) && !line.StartsWith(@"\unrestrict ", StringComparison.Ordinal)));
     }

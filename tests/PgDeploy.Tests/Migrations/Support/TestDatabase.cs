@@ -73,4 +73,7 @@ internal sealed class TestDatabase(string connectionString)
 
     /// <summary>pg_dump of everything but the runner's own pgdeploy schema, which legitimately changes (it records failures too).</summary>
     public Task<string> DumpAsync(params string[] options) => PostgresClient.DumpAsync(ConnectionString, options);
+
+    /// <summary>pg_dump of everything, the pgdeploy schema and its history included: what a restore must bring back exactly.</summary>
+    public Task<string> DumpWholeAsync(params string[] options) => PostgresClient.DumpWholeAsync(ConnectionString, options);
 }

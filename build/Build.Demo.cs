@@ -1,0 +1,73 @@
+using CliWrap;
+using PgDeploy;
+using PgDeploy.Environments;
+using PgDeploy.Postgres;
+using School;
+using Serilog;
+using TargetEngine;
+
+/// The project's living example, in one command: the school database at v0.3 with its v0.3 API on the
+/// local PostgreSQL, then the real deployment of 0.4 in a process of its own, exactly as an operator runs it.
+partial class Build
+{
+    [Parameter("Size of the Demo's sample database: 1 is about 100k users and 1 GB (and most of an hour of password hashing on 2 cores)")]
+    readonly double Scale = 0.01;
+
+    AbsolutePath LocalSettingsFile => TemporaryDirectory / "local.env";
+
+    Target Demo => _ => _
+        .Description("Create the local school database at v0.3 with sample data, start its API, then Deploy --version 0.4 (add --inject-failure Verify to watch a rollback)")
+        .Executes(RunDemoAsync);
+
+    async Task RunDemoAsync(CancellationToken cancellationToken)
+    {
+        if (!TargetEnvironment.IsLocal)
+            throw new DeploymentException($"Demo rebuilds its database from scratch and runs only on the local environment, not on '{TargetEnv}'. Leave out --target-env.");
+        await RunHookAsync("stop", TargetEnvironment.Settings.Hooks.Stop, cancellationToken);
+        SetAsideLocalJournal();
+
+        var cluster = await LocalCluster.StartPersistentAsync(TemporaryDirectory / "postgres", cancellationToken);
+        var settings = await new DemoDatabase(cluster, TargetEnvironment.Settings.LocalDatabase!, Catalog).CreateAsync(Scale, cancellationToken);
+        await File.WriteAllLinesAsync(LocalSettingsFile, settings.Select(setting => $"{setting.Key}='{setting.Value}'"), cancellationToken);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(LocalSettingsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        hookEnvironment = null;
+        await RunHookAsync("revert", TargetEnvironment.Settings.Hooks.Revert, cancellationToken);
+
+        var exitCode = await DeployInChildProcessAsync(cancellationToken);
+        var expected = InjectFailure is null ? 0 : 1;
+        var logins = expected == 0 ? await SampleData.CheckLoginsAsync(await ConnectionStringAsync(cancellationToken), DemoDatabase.Seed, 50, cancellationToken) : null;
+        var report = Directory.GetFiles(TemporaryDirectory / "deployments" / TargetEnv, "report.md", SearchOption.AllDirectories).MaxBy(File.GetLastWriteTimeUtc);
+        Log.Information("Deployment report: {Report}", report);
+        var apiVersion = expected == 0 ? "0.4" : "0.3";
+        var health = await Http.GetStringAsync(TargetEnvironment.Settings.Health!.Url, cancellationToken);
+        if (exitCode != expected || logins is { Passed: false } || !health.Contains($"\"appVersion\":\"{apiVersion}\""))
+            throw new DeploymentException(
+                $"The demo's deployment ended with exit code {exitCode} (expected {expected}), the API answers {health} (expected the {apiVersion} build)" +
+                $"{(logins is { Passed: false } ? $" and {logins.FailedLegacyIds.Count} sampled users could not log in" : "")}; see its report {report}.");
+        ReportSummary(logins is null ? "rolled back as injected; the v0.3 API answers again" : $"deployed 0.4; the v0.4 API answers; {logins.Checked} sampled users log in with their old passwords");
+    }
+
+    /// A demo starts a deployment of its own; the journal of an earlier one stays, renamed, for reading.
+    void SetAsideLocalJournal()
+    {
+        if (File.Exists(JournalPath))
+            File.Move(JournalPath, $"{JournalPath}.{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}", overwrite: true);
+    }
+
+    async Task<int> DeployInChildProcessAsync(CancellationToken cancellationToken)
+    {
+        var entry = typeof(Build).Assembly.Location;
+        var viaDotnet = Path.GetFileNameWithoutExtension(System.Environment.ProcessPath) == "dotnet";
+        string[] arguments = [.. viaDotnet ? [entry] : Array.Empty<string>(), "Deploy", "--version", "0.4", "--target-env", TargetEnv, "--root", RootDirectory,
+            .. InjectFailure is { } target ? ["--inject-failure", target] : Array.Empty<string>()];
+        Log.Information("Running: ./build.sh {Arguments}", string.Join(' ', arguments.Skip(viaDotnet ? 1 : 0)));
+        var result = await Cli.Wrap(System.Environment.ProcessPath!)
+            .WithArguments(arguments)
+            .WithStandardOutputPipe(PipeTarget.ToStream(Console.OpenStandardOutput()))
+            .WithStandardErrorPipe(PipeTarget.ToStream(Console.OpenStandardError()))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteAsync(cancellationToken);
+        return result.ExitCode;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PgDeploy.Tests.EndToEnd.Support;
+
+/// <summary>What a test varies in environments/ci.json; everything else is the scenario's fixed application around the database.</summary>
+internal sealed record ScenarioSettings
+{
+    /// <summary>"production": true, which asks for a confirmation (or --yes) before anything changes.</summary>
+    public bool Production { get; init; }
+
+    /// <summary>Sets hooks.revert, which brings the previous code back after a rollback and lets the fence come down.</summary>
+    public bool RevertHook { get; init; }
+
+    /// <summary>backup.clientToolDirectory: take pg_dump and pg_restore from there only.</summary>
+    public string? ClientToolDirectory { get; init; }
+}
+
+/// <summary>Writes the environment settings file for a scenario: hooks that log to a file, the fake application's health and smoke checks.</summary>
+internal static class ScenarioEnvironmentFile
+{
+    public const string SmokePasswordVariable = "SMOKE_PASSWORD";
+    public const string AppPasswordVariable = "APP_ROLE_PASSWORD";
+
+    /// <param name="loginProbe">A shell command that prints whether the application's role can log in right now.</param>
+    public static string Json(ScenarioSettings settings, string appRole, string hookLog, string loginProbe, string applicationUrl)
+    {
+        JsonObject Hook(string name) => new() { ["command"] = $"echo \"{name} $({loginProbe})\" >> '{hookLog}'", ["timeout"] = "30s" };
+
+        var hooks = new JsonObject { ["stop"] = Hook("stop"), ["start"] = Hook("start") };
+        if (settings.RevertHook)
+        {
+            hooks["revert"] = Hook("revert");
+        }
+
+        var backup = new JsonObject { ["directory"] = "backups", ["keep"] = 10, ["maxAgeOfGivenBackup"] = "1h" };
+        if (settings.ClientToolDirectory is { } clientTools)
+        {
+            backup["clientToolDirectory"] = clientTools;
+        }
+
+        var json = new JsonObject
+        {
+            ["description"] = "End-to-end test environment",
+            ["production"] = settings.Production,
+            ["backup"] = backup,
+            ["fence"] = new JsonObject { ["roles"] = new JsonArray(appRole), ["sessionDrainTimeout"] = "10s" },
+            ["hooks"] = hooks,
+            ["health"] = new JsonObject { ["url"] = $"{applicationUrl}/health", ["timeout"] = "30s" },
+            ["smoke"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "teacher logs in",
+                ["method"] = "POST",
+                ["url"] = $"{applicationUrl}/login",
+                ["body"] = $"{{ \"email\": \"teacher@school.example\", \"password\": \"${{{SmokePasswordVariable}}}\" }}",
+                ["expectStatus"] = 200,
+                ["expectBody"] = FakeApplication.Welcome,
+            }),
+            ["migrations"] = new JsonObject { ["deploymentLockWait"] = "10s" },
+        };
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+}
