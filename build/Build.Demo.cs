@@ -61,7 +61,7 @@ partial class Build
         var viaDotnet = Path.GetFileNameWithoutExtension(System.Environment.ProcessPath) == "dotnet";
         string[] arguments = [.. viaDotnet ? [entry] : Array.Empty<string>(), "Deploy", "--version", "0.4", "--target-env", TargetEnv,
             "--root", RootDirectory, "--migrations-dir", MigrationsDirectory,
-            .. InjectFailure is { } target ? ["--inject-failure", target] : Array.Empty<string>()];
+            .. InjectFailure is { } target ? ["--inject-failure", target.ToString()] : Array.Empty<string>()];
         Log.Information("Running: ./build.sh {Arguments}", string.Join(' ', arguments.Skip(viaDotnet ? 1 : 0)));
         var result = await Cli.Wrap(System.Environment.ProcessPath!)
             .WithArguments(arguments)

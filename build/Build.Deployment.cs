@@ -86,7 +86,7 @@ partial class Build
     /// Lets the demo and the tests show a rollback without a broken script.
     void FailIfInjected(string target)
     {
-        if (!string.Equals(InjectFailure, target, StringComparison.OrdinalIgnoreCase))
+        if (InjectFailure?.ToString() != target)
             return;
         if (TargetEnvironment.Settings.Production)
             throw new DeploymentException($"--inject-failure is refused for '{TargetEnv}', a production environment. Leave it out.");

@@ -27,7 +27,10 @@ partial class Build
     readonly AbsolutePath? Journal;
 
     [Parameter("Make a target fail on purpose after its work, to see Rollback at work (not allowed in production environments)")]
-    readonly string? InjectFailure;
+    readonly FailurePoint? InjectFailure;
+
+    /// The targets whose failure Rollback answers.
+    enum FailurePoint { Migrate, PostProcess, Verify }
 
     AbsolutePath MigrationsDirectory => MigrationsDir ?? RootDirectory / "migrations";
     AbsolutePath JournalPath => Journal ?? AbsolutePath.Create(PgDeploy.Reporting.DeploymentJournal.DefaultPath(TemporaryDirectory, TargetEnv));
