@@ -25,8 +25,15 @@ partial class Build
 
     /// Prerequisites starts a deployment's journal; the stages after it continue that journal, also
     /// when they run in another process of a CI pipeline.
-    DeploymentJournal DeploymentJournal => journal ??= PgDeploy.Reporting.DeploymentJournal.Load(JournalPath)
-        ?? PgDeploy.Reporting.DeploymentJournal.Start(JournalPath, NewRunId(), TargetEnv);
+    DeploymentJournal DeploymentJournal => journal ??= LoadOrStartJournal();
+
+    /// A stage continues the deployment in progress, or starts one: reusing a finished deployment's run id would let
+    /// it continue a version that deployment completed. Rollback and MaintenanceOff by hand act on the last one.
+    DeploymentJournal LoadOrStartJournal() =>
+        PgDeploy.Reporting.DeploymentJournal.Load(JournalPath) is { } last
+        && (last.State == DeploymentState.InProgress || RollbackByHand || InvokedTargets.Contains(nameof(MaintenanceOff)))
+            ? last
+            : PgDeploy.Reporting.DeploymentJournal.Start(JournalPath, NewRunId(), TargetEnv);
 
     string RunId => DeploymentJournal.RunId;
 

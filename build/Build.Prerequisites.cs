@@ -63,7 +63,7 @@ partial class Build
             throw new DeploymentException("No --version given: name the application version to deploy, e.g. --version 0.4.");
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        var plan = UpgradePlanner.Plan(Catalog, await HistoryTable.ReadAsync(connection, null, cancellationToken), TargetVersion);
+        var plan = UpgradePlanner.Plan(Catalog, await HistoryTable.ReadAsync(connection, null, cancellationToken), TargetVersion, RunId);
         if (plan.IsEmpty)
             throw new DeploymentException($"Database {connection.Database} is already at {plan.CurrentVersion}: there is nothing to deploy for --version {TargetVersion}.");
         DeploymentJournal.FromVersion = plan.CurrentVersion?.ToString();

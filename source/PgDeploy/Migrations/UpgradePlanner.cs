@@ -11,12 +11,14 @@ public static class UpgradePlanner
 
     /// Everything that stops a plan: catalog errors, edited or missing applied steps, gaps, a target that
     /// does not exist or lies behind the database.
-    public static IReadOnlyList<string> FindProblems(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target)
+    /// <param name="runId">The deployment this plan belongs to: a version it left partly applied (a CI stage that
+    /// committed Migrate before the PostProcess stage) may be continued by it.</param>
+    public static IReadOnlyList<string> FindProblems(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target, string? runId = null)
     {
         var problems = catalog.Errors.Select(problem => problem.ToString()).ToList();
         var applied = history.Where(row => row.Success).ToList();
         var baseline = BaselineVersion(applied);
-        problems.AddRange(CheckAppliedSteps(catalog, history, applied, baseline));
+        problems.AddRange(CheckAppliedSteps(catalog, history, applied, baseline, runId));
         if (catalog.Find(target) is null)
             problems.Add($"--version {target}: there is no folder {target.FolderName} in {catalog.Directory}; the versions there are {Versions(catalog)}.");
         var current = CurrentVersion(applied);
@@ -27,9 +29,9 @@ public static class UpgradePlanner
         return problems;
     }
 
-    public static UpgradePlan Plan(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target)
+    public static UpgradePlan Plan(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, AppVersion target, string? runId = null)
     {
-        var problems = FindProblems(catalog, history, target);
+        var problems = FindProblems(catalog, history, target, runId);
         if (problems.Count > 0)
             throw new DeploymentException(
                 $"The migrations cannot be applied; nothing was changed. Fix these and run again:{Environment.NewLine}" +
@@ -48,7 +50,7 @@ public static class UpgradePlanner
     static AppVersion? BaselineVersion(IEnumerable<HistoryRow> applied) =>
         applied.Where(row => row.Kind == "baseline").Select(row => (AppVersion?)row.AppVersion).Max();
 
-    static IEnumerable<string> CheckAppliedSteps(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, List<HistoryRow> applied, AppVersion? baseline)
+    static IEnumerable<string> CheckAppliedSteps(MigrationCatalog catalog, IReadOnlyList<HistoryRow> history, List<HistoryRow> applied, AppVersion? baseline, string? runId)
     {
         foreach (var row in applied.Where(row => row.Kind != "baseline"))
         {
@@ -63,22 +65,23 @@ public static class UpgradePlanner
 
         var appliedVersions = applied.Where(row => row.Kind != "baseline").Select(row => row.AppVersion).Distinct().ToList();
         var newestApplied = appliedVersions.Count > 0 ? appliedVersions.Max() : baseline;
-        var interrupted = InterruptedVersion(history);
+        var unfinished = UnfinishedVersion(history, runId);
         foreach (var folder in catalog.Versions.Where(folder => folder.Version <= newestApplied && (baseline is null || folder.Version > baseline)))
         {
             var lastApplied = folder.Steps.Where(step => IsApplied(step, applied)).Select(step => step.Order).DefaultIfEmpty(int.MinValue).Max();
             var missing = folder.Steps.Where(step => !IsApplied(step, applied)).ToList();
-            // A version is partly applied when the last run failed in it after a commit point: its remaining
-            // steps are resumed. Any other step missing from an applied version was added after the fact.
-            var gaps = folder.Version == interrupted ? missing.Where(step => step.Order < lastApplied) : missing;
+            // A version is partly applied when the last run failed in it after a commit point, or when this very
+            // deployment committed part of it in an earlier stage: its remaining steps follow. Any other step
+            // missing from an applied version was added after the fact.
+            var gaps = folder.Version == unfinished ? missing.Where(step => step.Order < lastApplied) : missing;
             foreach (var step in gaps)
                 yield return $"{step.DisplayName} is not applied, but {folder.Version.FolderName} already is: it was added after the version was deployed. Move that work into a new version.";
         }
     }
 
-    /// The version in which the latest run stopped with a failure, if it did.
-    static AppVersion? InterruptedVersion(IReadOnlyList<HistoryRow> history) =>
-        history.MaxBy(row => row.InstalledRank) is { Success: false } last ? last.AppVersion : null;
+    /// The version the latest history row is in, when that run failed there or is the deployment planning now.
+    static AppVersion? UnfinishedVersion(IReadOnlyList<HistoryRow> history, string? runId) =>
+        history.MaxBy(row => row.InstalledRank) is { } last && (!last.Success || last.RunId == runId) ? last.AppVersion : null;
 
     static bool IsApplied(MigrationStep step, List<HistoryRow> applied) =>
         applied.Any(row => row.AppVersion == step.Version && row.Name == step.FileName);

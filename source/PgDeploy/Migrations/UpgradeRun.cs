@@ -26,7 +26,7 @@ public sealed class UpgradeRun(
             ownLock ??= await DeploymentLock.AcquireAsync(connectionString, runId, settings.DeploymentLockWait, cancellationToken);
         session ??= await UpgradeSession.OpenAsync(connectionString, runId, settings, cancellationToken);
         await RefuseUnknownDatabaseAsync(session.Connection, cancellationToken);
-        plan = UpgradePlanner.Plan(catalog, await session.ReadHistoryAsync(cancellationToken), target);
+        plan = UpgradePlanner.Plan(catalog, await session.ReadHistoryAsync(cancellationToken), target, runId);
         Log.Information("{Plan}", plan.Describe());
         return plan;
     }
