@@ -9,32 +9,8 @@ namespace SchoolApi.Tests;
 
 /// The v0.3 build against the sample school at v0.3: integer ids, plaintext passwords, no assignments.
 [Collection(PostgresCollection.Name)]
-public sealed class V03ApiTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class V03ApiTests(PostgresFixture postgres) : ApiTests(postgres, "0.3")
 {
-    RunningApi? running;
-
-    RunningApi Running => running!;
-
-    public async Task InitializeAsync() => running = await RunningApi.StartAsync(postgres, "0.3");
-
-    public async Task DisposeAsync()
-    {
-        if (running is not null)
-            await running.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task Health_reports_the_build_and_the_database_version()
-    {
-        using var response = await Running.Http.GetAsync("/health");
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var health = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("ok", health.GetProperty("status").GetString());
-        Assert.Equal("0.3", health.GetProperty("appVersion").GetString());
-        Assert.Equal("0.3", health.GetProperty("database").GetString());
-    }
-
     [Theory]
     [InlineData("teacher")]
     [InlineData("admin")]

@@ -9,32 +9,8 @@ namespace SchoolApi.Tests;
 
 /// The v0.4 build against the sample school upgraded to v0.4: UUID user ids, Argon2id hashes, assignments.
 [Collection(PostgresCollection.Name)]
-public sealed class V04ApiTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class V04ApiTests(PostgresFixture postgres) : ApiTests(postgres, "0.4")
 {
-    RunningApi? running;
-
-    RunningApi Running => running!;
-
-    public async Task InitializeAsync() => running = await RunningApi.StartAsync(postgres, "0.4");
-
-    public async Task DisposeAsync()
-    {
-        if (running is not null)
-            await running.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task Health_reports_the_build_and_the_database_version()
-    {
-        using var response = await Running.Http.GetAsync("/health");
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var health = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("ok", health.GetProperty("status").GetString());
-        Assert.Equal("0.4", health.GetProperty("appVersion").GetString());
-        Assert.Equal("0.4", health.GetProperty("database").GetString());
-    }
-
     [Fact]
     public async Task Health_answers_503_while_the_fence_keeps_the_role_out_and_200_again_after()
     {
