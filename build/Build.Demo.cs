@@ -26,7 +26,7 @@ partial class Build
         await RunHookAsync("stop", TargetEnvironment.Settings.Hooks.Stop, cancellationToken);
         SetAsideLocalJournal();
 
-        var cluster = await LocalCluster.StartPersistentAsync(TemporaryDirectory / "postgres", cancellationToken);
+        var cluster = await LocalCluster.StartPersistentAsync(LocalClusterDirectory, cancellationToken);
         var settings = await new DemoDatabase(cluster, TargetEnvironment.Settings.LocalDatabase!, Catalog).CreateAsync(Scale, cancellationToken);
         await File.WriteAllLinesAsync(LocalSettingsFile, settings.Select(setting => $"{setting.Key}='{setting.Value}'"), cancellationToken);
         if (!OperatingSystem.IsWindows())

@@ -45,10 +45,12 @@ partial class Build
             ? await LocalConnectionStringAsync(TargetEnvironment.Settings.LocalDatabase!, cancellationToken)
             : TargetEnvironment.RemoteConnectionString(RootDirectory / ".env", System.Environment.GetEnvironmentVariable);
 
+    AbsolutePath LocalClusterDirectory => TemporaryDirectory / "postgres";
+
     /// The local environment needs nothing installed but PostgreSQL: its cluster lives under .nuke/temp.
     async Task<string> LocalConnectionStringAsync(string database, CancellationToken cancellationToken)
     {
-        var cluster = await LocalCluster.StartPersistentAsync(TemporaryDirectory / "postgres", cancellationToken);
+        var cluster = await LocalCluster.StartPersistentAsync(LocalClusterDirectory, cancellationToken);
         var server = cluster.ConnectionString();
         if (!await DatabaseAdmin.ExistsAsync(server, database, cancellationToken))
         {
