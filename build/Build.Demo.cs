@@ -1,5 +1,7 @@
 using CliWrap;
+using Npgsql;
 using PgDeploy;
+using PgDeploy.Deployments;
 using PgDeploy.Environments;
 using PgDeploy.Postgres;
 using School;
@@ -15,6 +17,8 @@ partial class Build
 
     AbsolutePath LocalSettingsFile => TemporaryDirectory / "local.env";
 
+    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
     Target Demo => _ => _
         .Description("Create the local school database at v0.3 with sample data, start its API, then Deploy --version 0.4 (add --inject-failure Verify to watch a rollback)")
         .Executes(RunDemoAsync);
@@ -22,22 +26,23 @@ partial class Build
     async Task RunDemoAsync(CancellationToken cancellationToken)
     {
         if (!TargetEnvironment.IsLocal)
-            throw new DeploymentException($"Demo rebuilds its database from scratch and runs only on the local environment, not on '{TargetEnv}'. Leave out --target-env.");
-        await RunHookAsync("stop", TargetEnvironment.Settings.Hooks.Stop, cancellationToken);
-        SetAsideLocalJournal();
+            throw new DeploymentRefusedException($"Demo rebuilds its database from scratch and runs only on the local environment, not on '{TargetEnv}'. Leave out --target-env.");
+        await RunSampleApiAsync("stop", cancellationToken);
 
         var cluster = await LocalCluster.StartPersistentAsync(LocalClusterDirectory, cancellationToken);
+        var identity = await LocalIdentityAsync(cluster, cancellationToken);
+        SetAsideJournal(DeploymentJournal.DefaultPath(TemporaryDirectory / "deployments", identity));
         var settings = await new DemoDatabase(cluster, TargetEnvironment.Settings.LocalDatabase!, Catalog).CreateAsync(Scale, cancellationToken);
         await File.WriteAllLinesAsync(LocalSettingsFile, settings.Select(setting => $"{setting.Key}='{setting.Value}'"), cancellationToken);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(LocalSettingsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        hookEnvironment = null;
-        await RunHookAsync("revert", TargetEnvironment.Settings.Hooks.Revert, cancellationToken);
+        await RunSampleApiAsync("start 0.3", cancellationToken);
 
         var exitCode = await DeployInChildProcessAsync(cancellationToken);
         var expected = InjectFailure is null ? 0 : 1;
         var logins = expected == 0 ? await SampleData.CheckLoginsAsync(await ConnectionStringAsync(cancellationToken), DemoDatabase.Seed, 50, cancellationToken) : null;
-        var report = Directory.GetFiles(TemporaryDirectory / "deployments" / TargetEnv, "report.md", SearchOption.AllDirectories).MaxBy(File.GetLastWriteTimeUtc);
+        var report = Directory.GetFiles(Path.GetDirectoryName(DeploymentJournal.DefaultPath(TemporaryDirectory / "deployments", identity))!, "report.md", SearchOption.AllDirectories)
+            .MaxBy(File.GetLastWriteTimeUtc);
         Log.Information("Deployment report: {Report}", report);
         var apiVersion = expected == 0 ? "0.4" : "0.3";
         var health = await Http.GetStringAsync(TargetEnvironment.Settings.Health!.Url, cancellationToken);
@@ -48,11 +53,33 @@ partial class Build
         ReportSummary(logins is null ? "rolled back as injected; the v0.3 API answers again" : $"deployed 0.4; the v0.4 API answers; {logins.Checked} sampled users log in with their old passwords");
     }
 
-    /// A demo starts a deployment of its own; the journal of an earlier one stays, renamed, for reading.
-    void SetAsideLocalJournal()
+    /// The demo rebuilds its database from scratch, so whatever an earlier demo left unfinished is void; its journal
+    /// stays, renamed, for reading.
+    static void SetAsideJournal(string journal)
     {
-        if (File.Exists(JournalPath))
-            File.Move(JournalPath, $"{JournalPath}.{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}", overwrite: true);
+        if (File.Exists(journal))
+            File.Move(journal, $"{journal}.{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}", overwrite: true);
+    }
+
+    async Task<DatabaseIdentity> LocalIdentityAsync(LocalCluster cluster, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString());
+        await connection.OpenAsync(cancellationToken);
+        var server = await DatabaseIdentity.ReadAsync(connection, cancellationToken);
+        return server with { Database = TargetEnvironment.Settings.LocalDatabase! };
+    }
+
+    /// The demo's own setup drives the sample API directly: no deployment is running yet to give hooks their facts.
+    async Task RunSampleApiAsync(string arguments, CancellationToken cancellationToken)
+    {
+        var settings = DotEnvFile.Read(LocalSettingsFile);
+        await Cli.Wrap(RootDirectory / "samples" / "SchoolApi" / "school-api.sh")
+            .WithArguments(arguments.Split(' '))
+            .WithWorkingDirectory(RootDirectory)
+            .WithEnvironmentVariables(settings.ToDictionary(pair => pair.Key, pair => (string?)pair.Value))
+            .WithStandardOutputPipe(PipeTarget.ToDelegate(line => Log.Information("  {Line}", line)))
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line => Log.Warning("  {Line}", line)))
+            .ExecuteAsync(cancellationToken);
     }
 
     async Task<int> DeployInChildProcessAsync(CancellationToken cancellationToken)

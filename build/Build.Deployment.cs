@@ -1,49 +1,44 @@
-using PgDeploy;
+using PgDeploy.Deployments;
 using PgDeploy.Environments;
 using PgDeploy.Migrations;
 using PgDeploy.Postgres;
-using PgDeploy.Reporting;
 using Serilog;
+using Spectre.Console;
 using TargetEngine;
 
-/// The state one process carries from target to target: the environment, its connection, the
-/// deployment lock, the journal shared with the other stages, and the upgrade run.
+/// The deployment the targets act on, made from the parameters: the build holds it, the deployment code owns its state.
 partial class Build
 {
-    DeploymentEnvironment? targetEnvironment;
-    string? connectionString;
-    MigrationCatalog? catalog;
-    DeploymentJournal? journal;
-    DeploymentLock? deploymentLock;
-    UpgradeRun? upgrade;
-
     DeploymentEnvironment TargetEnvironment => targetEnvironment ??= DeploymentEnvironment.Load(RootDirectory / "environments", TargetEnv);
+    DeploymentEnvironment? targetEnvironment;
 
     MigrationCatalog Catalog => catalog ??= MigrationCatalog.Load(MigrationsDirectory, typeof(Build).Assembly.GetTypes());
+    MigrationCatalog? catalog;
 
-    AppVersion TargetVersion => AppVersion.Parse(Version!);
-
-    /// Prerequisites starts a deployment's journal; the stages after it continue that journal, also
-    /// when they run in another process of a CI pipeline.
-    DeploymentJournal DeploymentJournal => journal ??= LoadOrStartJournal();
-
-    /// A stage continues the deployment in progress, or starts one: reusing a finished deployment's run id would let
-    /// it continue a version that deployment completed. Rollback and MaintenanceOff by hand act on the last one.
-    DeploymentJournal LoadOrStartJournal() =>
-        PgDeploy.Reporting.DeploymentJournal.Load(JournalPath) is { } last
-        && (last.State == DeploymentState.InProgress || RollbackByHand || InvokedTargets.Contains(nameof(MaintenanceOff)))
-            ? last
-            : PgDeploy.Reporting.DeploymentJournal.Start(JournalPath, NewRunId(), TargetEnv);
-
-    string RunId => DeploymentJournal.RunId;
-
-    /// Short, because it appears in file and database names beside the deployment's time.
-    static string NewRunId() => Guid.NewGuid().ToString("N")[..8];
+    Deployment Deployment => deployment ??= new Deployment(new DeploymentRequest
+    {
+        Environment = TargetEnvironment,
+        ConnectionString = ConnectionStringAsync,
+        Catalog = () => Catalog,
+        RootDirectory = RootDirectory,
+        DeploymentsDirectory = TemporaryDirectory / "deployments",
+        JournalPath = Journal?.ToString(),
+        TargetVersion = Version is null ? null : AppVersion.Parse(Version),
+        BackupFile = BackupFile?.ToString(),
+        InjectFailure = InjectFailure?.ToString(),
+        ConfirmDatabase = ConfirmDatabase,
+        DiscardWritesSinceRestart = DiscardWritesSinceRestart,
+        Confirmed = Yes,
+        Console = new TerminalConsole(IsInteractive),
+        EnvironmentFiles = [RootDirectory / ".env", .. TargetEnvironment.IsLocal ? [LocalSettingsFile] : Array.Empty<string>()],
+    });
+    Deployment? deployment;
 
     async Task<string> ConnectionStringAsync(CancellationToken cancellationToken) =>
         connectionString ??= TargetEnvironment.IsLocal
             ? await LocalConnectionStringAsync(TargetEnvironment.Settings.LocalDatabase!, cancellationToken)
             : TargetEnvironment.RemoteConnectionString(RootDirectory / ".env", System.Environment.GetEnvironmentVariable);
+    string? connectionString;
 
     AbsolutePath LocalClusterDirectory => TemporaryDirectory / "postgres";
 
@@ -60,55 +55,13 @@ partial class Build
         return cluster.ConnectionString(database);
     }
 
-    /// Held from the first target that changes the database to the end of the process.
-    async Task<DeploymentLock> LockAsync(CancellationToken cancellationToken) =>
-        deploymentLock ??= await DeploymentLock.AcquireAsync(
-            await ConnectionStringAsync(cancellationToken), RunId, TargetEnvironment.Settings.Migrations.DeploymentLockWait, cancellationToken);
-
-    async Task<UpgradeRun> UpgradeAsync(CancellationToken cancellationToken) =>
-        upgrade ??= new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, TargetVersion, TargetEnvironment.Settings.Migrations, RunId,
-            await LockAsync(cancellationToken));
-
     /// Work stays in the open transaction while a later target of this process can still commit it.
     bool CommitsAfter(params string[] laterTargets) => !laterTargets.Any(ScheduledTargets.Contains);
 
-    Task MigrateAsync(CancellationToken cancellationToken) =>
-        ApplyAsync(UpgradePhase.Migrate, commit: CommitsAfter(nameof(PostProcess), nameof(Verify)), cancellationToken);
-
-    Task PostProcessAsync(CancellationToken cancellationToken) =>
-        ApplyAsync(UpgradePhase.PostProcess, commit: CommitsAfter(nameof(Verify)), cancellationToken);
-
-    async Task ApplyAsync(UpgradePhase phase, bool commit, CancellationToken cancellationToken)
+    /// Spectre's prompt, when a person is at the terminal.
+    sealed class TerminalConsole(bool interactive) : IOperatorConsole
     {
-        var run = await UpgradeAsync(cancellationToken);
-        var plan = await run.PlanAsync(cancellationToken);
-        DeploymentJournal.FromVersion ??= plan.CurrentVersion?.ToString();
-        DeploymentJournal.TargetVersion = TargetVersion.ToString();
-        var applied = await run.ApplyAsync(phase, commit, cancellationToken);
-        DeploymentJournal.Record(phase.ToString(), applied.Count == 0
-            ? "nothing to apply"
-            : $"applied {string.Join(", ", applied.Select(step => step.DisplayName))}{(commit ? "; committed" : "; left in the open transaction for the next target")}");
-        ReportSummary(applied.Count == 0 ? "nothing to apply" : $"{applied.Count} step(s){(commit ? ", committed" : ", not yet committed")}");
-        FailIfInjected(phase.ToString());
-    }
-
-    /// Lets the demo and the tests show a rollback without a broken script.
-    void FailIfInjected(string target)
-    {
-        if (InjectFailure?.ToString() != target)
-            return;
-        if (TargetEnvironment.Settings.Production)
-            throw new DeploymentException($"--inject-failure is refused for '{TargetEnv}', a production environment. Leave it out.");
-        throw new DeploymentException($"Failure injected into {target} with --inject-failure {InjectFailure}, after its work was done.");
-    }
-
-    protected override void OnBuildFinished(BuildResult result)
-    {
-        upgrade?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        deploymentLock?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        ExitCode = DeploymentExitCode(result);
-        // A refused manual Rollback leaves the deployment's journal and report as they were: it changed nothing to record.
-        if (journal is not null && !refusedBeforeAnyChange)
-            WriteReport(result);
+        public bool CanAsk => interactive;
+        public string Ask(string question) => AnsiConsole.Ask<string>($"[yellow]{Markup.Escape(question)}[/]");
     }
 }

@@ -3,30 +3,35 @@ using PgDeploy.Reporting;
 using Serilog;
 using TargetEngine;
 
+/// Targets that look and change nothing of a deployment: they never start one, nor touch its journal.
 partial class Build
 {
     Target Status => _ => _
-        .Description("Show the database's version, the pending versions and scripts, and drift; changes nothing")
+        .Description("Show the database's version, what is pending, drift, the unfinished deployment, the fence, and the command that goes on; changes nothing")
         .Executes(async cancellationToken =>
         {
-            var status = await UpgradeStatus.ReadAsync(await ConnectionStringAsync(cancellationToken), Catalog, cancellationToken);
+            var status = await Deployment.StatusAsync(cancellationToken);
             Log.Information("{Status}", status.Describe());
             var report = TemporaryDirectory / "status.json";
             await JsonReport.WriteAsync(report, status, cancellationToken);
-            ReportSummary($"version {status.CurrentVersion ?? "none"}, {status.PendingSteps.Count} pending, report {report.Name}");
+            ReportSummary($"version {status.Database.CurrentVersion ?? "none"}, deployment: {status.State}; report {report.Name}");
         });
 
     Target Plan => _ => _
         .Description("Show which scripts and steps a deployment to --version runs, in which target and transaction; changes nothing")
         .Requires(() => Version)
-        .Executes(async cancellationToken => await (await UpgradeAsync(cancellationToken)).PlanAsync(cancellationToken));
+        .Executes(async cancellationToken =>
+        {
+            await using var run = new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, AppVersion.Parse(Version!), TargetEnvironment.Settings.Migrations, "plan");
+            await run.PlanAsync(cancellationToken);
+        });
 
     Target Baseline => _ => _
         .Description("Adopt a database that never saw this tool as being at --version")
         .Requires(() => Version)
         .Executes(async cancellationToken =>
         {
-            await PgDeploy.Migrations.Baseline.MarkAsync(await ConnectionStringAsync(cancellationToken), TargetVersion, RunId, TargetEnvironment.Settings.Migrations, cancellationToken);
-            ReportSummary($"baselined at {TargetVersion}");
+            await PgDeploy.Migrations.Baseline.MarkAsync(await ConnectionStringAsync(cancellationToken), AppVersion.Parse(Version!), "baseline", TargetEnvironment.Settings.Migrations, cancellationToken);
+            ReportSummary($"baselined at {Version}");
         });
 }

@@ -23,15 +23,14 @@ partial class Build
     [Parameter("For a manual Rollback after Restart: discard what the application wrote since the fence was lifted")]
     readonly bool DiscardWritesSinceRestart;
 
-    [Parameter("Deployment journal shared by the stages of one deployment (default: .nuke/temp/deployments/<env>/journal.json)")]
+    [Parameter("Deployment journal shared by the stages of one deployment, e.g. a CI artifact (default: .nuke/temp/deployments/<database>-<cluster id>/journal.json)")]
     readonly AbsolutePath? Journal;
 
-    [Parameter("Make a target fail on purpose after its work, to see Rollback at work (not allowed in production environments)")]
+    [Parameter("Make a target fail on purpose after its work, to see Rollback at work (refused in production environments)")]
     readonly FailurePoint? InjectFailure;
 
     /// The targets whose failure Rollback answers.
-    enum FailurePoint { Migrate, PostProcess, Verify }
+    enum FailurePoint { MaintenanceOn, Backup, Migrate, PostProcess, Verify }
 
     AbsolutePath MigrationsDirectory => MigrationsDir ?? RootDirectory / "migrations";
-    AbsolutePath JournalPath => Journal ?? AbsolutePath.Create(PgDeploy.Reporting.DeploymentJournal.DefaultPath(TemporaryDirectory, TargetEnv));
 }

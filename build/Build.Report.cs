@@ -1,61 +1,35 @@
-using PgDeploy;
-using PgDeploy.Reporting;
+using PgDeploy.Deployments;
 using Serilog;
 using TargetEngine;
 
+/// The end of every run that touched a deployment: its report, and the exit code its outcome carries.
 partial class Build
 {
-    void WriteReport(BuildResult result)
+    protected override void OnBuildFinished(BuildResult result)
     {
-        var finished = result.Targets.Where(target => target.Status is not (TargetStatus.Skipped or TargetStatus.NotRun or TargetStatus.Collective)).ToList();
-        DeploymentJournal.State = StateAfter(result);
-        var outcome = result.ExitCode == 0
-            ? $"Succeeded: {string.Join(", ", finished.Select(target => target.Name))}."
-            : $"Failed: {string.Join(", ", result.Targets.Where(target => target.Status is TargetStatus.Failed or TargetStatus.Aborted).Select(target => $"{target.Name} {target.Status}"))}" +
-              (result.Targets.FirstOrDefault(target => target.Name == nameof(Rollback)) is { Status: not (TargetStatus.Skipped or TargetStatus.NotRun) } rollback
-                  ? $"; Rollback {rollback.Status}."
-                  : ".");
-        var targets = result.Targets.Select(target => new TargetOutcome(target.Name, target.Status.ToString(), target.Duration, target.Notes, DateTimeOffset.UtcNow)).ToList();
-        DeploymentJournal.Targets.AddRange(targets.Where(target => target.Status != nameof(TargetStatus.Collective) && !target.Notes.Contains("skipped via --skip")));
-        DeploymentJournal.Save();
-        var (markdown, json) = DeploymentReport.Write(DeploymentJournal, targets, outcome);
-        Log.Information("Report: {Markdown} (JSON: {Json}); journal: {Journal}", markdown, json, DeploymentJournal.Path);
-        if (System.Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } stepSummary)
-            File.AppendAllText(stepSummary, File.ReadAllText(markdown) + System.Environment.NewLine);
+        if (deployment is null)
+            return;
+        ExitCode = deployment.ExitCode(interrupted: result.ExitCode == 130 || result.Targets.Any(target => target.Status == TargetStatus.Aborted));
+        // A stage of a CI pipeline skips the others with --skip: they belong to the processes that run them.
+        var targets = result.Targets
+            .Where(target => target.Status != TargetStatus.Collective && !target.Notes.Contains("skipped via --skip"))
+            .Select(target => new TargetOutcome(target.Name, target.Status.ToString(), target.Duration, target.Notes, DateTimeOffset.UtcNow))
+            .ToList();
+        if (deployment.WriteReport(targets, Outcome(result)) is { } report)
+        {
+            Log.Information("Report: {Markdown}", report.Markdown);
+            if (System.Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } stepSummary)
+                File.AppendAllText(stepSummary, File.ReadAllText(report.Markdown) + System.Environment.NewLine);
+        }
+        deployment.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
-    bool refusedBeforeAnyChange;
-
-    /// A refusal (bad input, unmet prerequisite, unconfirmed rollback) leaves everything as it was.
-    DeploymentException Refused(string message)
+    static string Outcome(BuildResult result)
     {
-        refusedBeforeAnyChange = true;
-        return new DeploymentException(message);
-    }
-
-    /// Exit codes an operator or a pipeline can act on: 0 deployed; 1 failed, database as before the
-    /// deployment (rolled back, or nothing changed yet); 2 refused before anything changed; 3 a person is
-    /// needed now: the rollback failed, or the application failed after the upgrade was committed;
-    /// 130 interrupted by a signal.
-    int? DeploymentExitCode(BuildResult result)
-    {
-        if (refusedBeforeAnyChange)
-            return 2;
-        bool Failed(string name) => result.Targets.Any(target => target.Name == name && target.Status is TargetStatus.Failed or TargetStatus.Aborted);
-        if (Failed(nameof(Rollback)) || Failed(nameof(Restart)))
-            return 3;
-        if (Failed(nameof(Prerequisites)))
-            return 2;
-        return null;
-    }
-
-    DeploymentState StateAfter(BuildResult result)
-    {
-        TargetStatus StatusOf(string name) => result.Targets.FirstOrDefault(target => target.Name == name)?.Status ?? TargetStatus.None;
-        if (StatusOf(nameof(Rollback)) == TargetStatus.Succeeded)
-            return DeploymentState.RolledBack;
-        if (StatusOf(nameof(Restart)) == TargetStatus.Succeeded)
-            return DeploymentState.Succeeded;
-        return result.ExitCode == 0 ? DeploymentJournal.State : DeploymentState.Failed;
+        var failed = result.Targets.Where(target => target.Status is TargetStatus.Failed or TargetStatus.Aborted).ToList();
+        var rollback = result.Targets.FirstOrDefault(target => target.Name == nameof(Rollback) && target.Status is TargetStatus.Succeeded);
+        return failed.Count == 0
+            ? $"Succeeded: {string.Join(", ", result.Targets.Where(target => target.Status == TargetStatus.Succeeded).Select(target => target.Name))}."
+            : $"Failed: {string.Join(", ", failed.Select(target => $"{target.Name} {target.Status}"))}{(rollback is null ? "" : "; Rollback Succeeded")}.";
     }
 }

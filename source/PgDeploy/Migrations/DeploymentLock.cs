@@ -1,46 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
 using Dapper;
 using Npgsql;
+using PgDeploy.Postgres;
 using Serilog;
 
 namespace PgDeploy.Migrations;
 
-/// One deployment at a time per database: a session-level advisory lock held on a connection of its own.
+/// One deployment at a time per database: a session-level advisory lock held on a connection of its own to the
+/// server's maintenance database, keyed by the target database's name. Not on the target database itself: a
+/// rollback swaps that database out by name, which ends every session on it, and the lock must outlive the swap.
 /// It is polled with pg_try_advisory_lock, never waited for with pg_advisory_lock: a blocked waiter holds a
-/// snapshot that a CREATE INDEX CONCURRENTLY in the running deployment would wait on forever. A runner that
-/// dies closes its connection, and the server releases the lock with it.
+/// snapshot that a CREATE INDEX CONCURRENTLY in the running deployment would wait on forever. A runner that dies
+/// closes its connection, and the server releases the lock with it.
 public sealed class DeploymentLock : IAsyncDisposable
 {
-    // "pgdeploy" as a bigint: the key every runner agrees on.
-    public const long Key = 0x7067_6465_706C_6F79;
+    // "pgdp": the first half of the key every runner agrees on; the second is the database's name, hashed.
+    const int Namespace = 0x7067_6470;
 
-    readonly NpgsqlConnection connection;
+    readonly string connectionString;
+    readonly string runId;
+    NpgsqlConnection connection;
 
-    DeploymentLock(NpgsqlConnection connection) => this.connection = connection;
+    DeploymentLock(NpgsqlConnection connection, string connectionString, string runId)
+    {
+        this.connection = connection;
+        this.connectionString = connectionString;
+        this.runId = runId;
+    }
 
     public static async Task<DeploymentLock> AcquireAsync(
         string connectionString, string runId, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? pollInterval = null)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = $"pgdeploy lock {runId}", Pooling = false, KeepAlive = 30 };
+        var connection = await LockConnectionAsync(connectionString, runId, timeout, pollInterval ?? TimeSpan.FromSeconds(1), cancellationToken);
+        return new DeploymentLock(connection, connectionString, runId);
+    }
+
+    /// Takes the lock again when its session ended under it (the server restarted): anyone may have taken it since.
+    public async Task EnsureHeldAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
+            return;
+        }
+        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+        {
+            Log.Warning("The deployment lock's session ended ({Reason}); taking the lock again", exception.Message);
+        }
+        await connection.DisposeAsync();
+        connection = await LockConnectionAsync(connectionString, runId, timeout, TimeSpan.FromSeconds(1), cancellationToken);
+    }
+
+    static async Task<NpgsqlConnection> LockConnectionAsync(
+        string connectionString, string runId, TimeSpan timeout, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
+        var database = DatabaseOf(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(DatabaseAdmin.WithDatabase(connectionString, DatabaseAdmin.MaintenanceDatabase(database)))
+        {
+            ApplicationName = $"pgdeploy lock {runId}", Pooling = false, KeepAlive = 30,
+        };
         var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         try
         {
             var deadline = DateTime.UtcNow + timeout;
             var announced = false;
-            while (!await TryLockAsync(connection, cancellationToken))
+            while (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                       "SELECT pg_try_advisory_lock(@Namespace, @key)", new { Namespace, key = KeyOf(database) }, cancellationToken: cancellationToken)))
             {
-                var holder = await DescribeHolderAsync(connection, cancellationToken);
+                var holder = await DescribeHolderAsync(connection, database, cancellationToken);
                 if (DateTime.UtcNow >= deadline)
-                    throw new DeploymentException(
-                        $"Another deployment holds the deployment lock on database '{connection.Database}': {holder}. " +
-                        $"Waited {timeout.TotalSeconds:0} s; nothing was changed. Wait for that deployment to finish, or, if its runner is gone " +
-                        "and the session lingers, end the session with SELECT pg_terminate_backend(<pid>) and run again.");
+                    throw new DeploymentRefusedException(
+                        $"Another run holds the deployment lock of database '{database}': {holder}. Waited {timeout.TotalSeconds:0} s; nothing was changed. " +
+                        "Wait for that run to finish (./build.sh Status shows what it is doing), or, if its runner is gone and the session lingers, " +
+                        "end the session with SELECT pg_terminate_backend(<pid>) and run again.");
                 if (!announced)
                     Log.Warning("Waiting up to {Timeout} s for the deployment lock held by {Holder}", (int)timeout.TotalSeconds, holder);
                 announced = true;
-                await Task.Delay(pollInterval ?? TimeSpan.FromSeconds(1), cancellationToken);
+                await Task.Delay(pollInterval, cancellationToken);
             }
-            return new DeploymentLock(connection);
+            return connection;
         }
         catch
         {
@@ -49,38 +89,44 @@ public sealed class DeploymentLock : IAsyncDisposable
         }
     }
 
+    /// Who holds the lock of the connection's database, or null; any session on the server can ask.
     public static async Task<string?> FindHolderAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var holder = await DescribeHolderAsync(connection, cancellationToken);
+        var holder = await DescribeHolderAsync(connection, connection.Database, cancellationToken);
         return holder == UnknownHolder ? null : holder;
     }
 
-    static Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@Key)", new { Key }, cancellationToken: cancellationToken));
-
     const string UnknownHolder = "a session that has already ended";
 
-    static async Task<string> DescribeHolderAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    static async Task<string> DescribeHolderAsync(NpgsqlConnection connection, string database, CancellationToken cancellationToken)
     {
-        // A bigint key is stored as classid (high half) and objid (low half) with objsubid 1.
+        // A lock on two int4 keys is stored as classid (first) and objid (second) with objsubid 2.
         var holder = await connection.QueryFirstOrDefaultAsync<(int Pid, string? ApplicationName, string? User, DateTime? Since, string? Client)>(new CommandDefinition(
             """
             SELECT a.pid, a.application_name, a.usename, a.backend_start, host(a.client_addr)
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.classid = (@Key >> 32)::oid AND l.objid = (@Key & 4294967295)::oid
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """, new { Key }, cancellationToken: cancellationToken));
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+              AND l.classid = @Namespace::oid AND l.objid = (@key::bigint & 4294967295)::oid
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = @maintenance)
+            """, new { Namespace, key = KeyOf(database), maintenance = DatabaseAdmin.MaintenanceDatabase(database) }, cancellationToken: cancellationToken));
         return holder.Pid == 0
             ? UnknownHolder
             : $"pid {holder.Pid} ('{holder.ApplicationName}', user {holder.User}, connected since {holder.Since:yyyy-MM-dd HH:mm:ss} from {holder.Client ?? "a local socket"})";
     }
 
+    /// Stable across runs, machines and .NET versions, unlike string.GetHashCode.
+    static int KeyOf(string database) => BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(database)), 0);
+
+    static string DatabaseOf(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString).Database is { Length: > 0 } database
+            ? database
+            : throw new DeploymentRefusedException("The connection string names no database, so there is nothing to deploy to. Add the database to the URL; nothing was changed.");
+
     public async ValueTask DisposeAsync()
     {
         // Closing the session releases the lock even if the unlock below cannot be sent.
-        try { await connection.ExecuteAsync("SELECT pg_advisory_unlock(@Key)", new { Key }); }
-        catch (NpgsqlException) { }
+        try { await connection.ExecuteAsync("SELECT pg_advisory_unlock(@Namespace, @key)", new { Namespace, key = KeyOf(DatabaseOf(connectionString)) }); }
+        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException) { }
         await connection.DisposeAsync();
     }
 }

@@ -16,6 +16,7 @@ public sealed class UpgradeRun(
     UpgradePlan? plan;
 
     public string RunId => runId;
+    public AppVersion Target => target;
     public UpgradeSession? Session => session;
 
     public async Task<UpgradePlan> PlanAsync(CancellationToken cancellationToken)

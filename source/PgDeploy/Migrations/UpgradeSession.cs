@@ -155,9 +155,7 @@ public sealed class UpgradeSession : IAsyncDisposable
         var committedText = committed.Count == 0
             ? "Nothing of this run was committed: the database is as it was before it."
             : $"Committed before the failure (commit points): {string.Join(", ", committed.Select(done => done.DisplayName))}; a re-run resumes after them, or ./build.sh Rollback restores the safe harbor.";
-        return new StepFailedException(
-            $"{failure.Headline} {undone} {committedText} {failure.Remedy}",
-            step, failure.SqlState, failure.Statement, exception);
+        return new StepFailedException(failure, undone, committedText, step, exception);
     }
 
     HistoryEntry Entry(MigrationStep step, TimeSpan elapsed, bool success) =>

@@ -51,6 +51,12 @@ public static class DatabaseAdmin
         Log.Debug("Dropped database {Database} on {Host}:{Port}", name, connection.Host, connection.Port);
     }
 
+    /// <summary>
+    /// The database to stand on while acting on <paramref name="database"/> as a whole (creating, renaming, locking it):
+    /// postgres, or template1 when the database is postgres itself.
+    /// </summary>
+    public static string MaintenanceDatabase(string database) => database == "postgres" ? "template1" : "postgres";
+
     /// <summary>The same server and credentials, pointed at another database.</summary>
     public static string WithDatabase(string connectionString, string database) =>
         new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using PgDeploy.Deployments;
 
 namespace PgDeploy.Reporting;
 
@@ -30,9 +31,11 @@ public static class DeploymentReport
         text.AppendLine();
         text.AppendLine($"**{outcome}**");
         text.AppendLine();
-        text.AppendLine($"- Database: {journal.Database ?? "(not reached)"}");
-        text.AppendLine($"- Version: {journal.FromVersion ?? "?"} -> {journal.TargetVersion ?? "?"}");
-        text.AppendLine($"- Started: {journal.StartedAt:yyyy-MM-dd HH:mm:ss} UTC; state: {journal.State}");
+        text.AppendLine($"- Database: {journal.Database.Database} (cluster {journal.Database.SystemIdentifier})");
+        text.AppendLine($"- Version: {journal.FromVersion ?? "empty"} -> {journal.TargetVersion}");
+        text.AppendLine($"- Started: {journal.StartedAt:yyyy-MM-dd HH:mm:ss} UTC; state: {StateMachine.Describe(journal.State)}");
+        if (StateMachine.IsActive(journal.State))
+            text.AppendLine($"- Next: {StateMachine.NextCommand(journal.State, journal.FromVersion, journal.TargetVersion, journal.Environment)}");
         if (journal.SafeHarbor is { } dump)
             text.AppendLine($"- Safe harbor: `{dump}`");
         if (journal.FenceRaisedAt is { } raised)

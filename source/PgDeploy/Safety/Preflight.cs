@@ -1,5 +1,5 @@
 using Npgsql;
-using PgDeploy.Reporting;
+using PgDeploy.Deployments;
 using Serilog;
 
 namespace PgDeploy.Safety;
@@ -27,12 +27,14 @@ public sealed class Preflight
         }
     }
 
-    public void ThrowIfFailed()
+    /// A failed prerequisite is a refusal: nothing has changed yet.
+    /// <param name="context">What the operator needs besides the failures, e.g. the unfinished deployment this run would continue.</param>
+    public void ThrowIfFailed(string context = "")
     {
         var failed = checks.Where(check => !check.Passed).ToList();
         if (failed.Count > 0)
-            throw new DeploymentException(
-                $"{failed.Count} prerequisite(s) failed; nothing was changed:{Environment.NewLine}" +
+            throw new DeploymentRefusedException(
+                $"{failed.Count} prerequisite(s) failed; nothing was changed.{(context.Length > 0 ? $" {context}" : "")}{Environment.NewLine}" +
                 string.Join(Environment.NewLine, failed.Select(check => $"  - {check.Name}: {check.Detail}")));
     }
 }

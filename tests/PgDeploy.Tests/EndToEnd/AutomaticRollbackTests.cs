@@ -1,5 +1,5 @@
 using System.Runtime.Versioning;
-using PgDeploy.Reporting;
+using PgDeploy.Deployments;
 using PgDeploy.Tests.EndToEnd.Support;
 using PgDeploy.Tests.Fixtures;
 using PgDeploy.Tests.Migrations.Support;

@@ -73,9 +73,9 @@ public sealed class BadInputTests(PostgresFixture postgres)
         run.AssertExitCode(2);
         Assert.All(keyWords, keyWord => Assert.Contains(keyWord, run.Output));
         if (input == BadInput.UnknownEnvironment)
-            Assert.DoesNotContain(scenario.RecordsOf(launch.Environment).Files(), file => file.Contains($"{Path.DirectorySeparatorChar}nope{Path.DirectorySeparatorChar}"));
+            Assert.DoesNotContain(scenario.Records.Files(), file => file.Contains($"{Path.DirectorySeparatorChar}nope{Path.DirectorySeparatorChar}"));
         else
-            AssertRefusedForOneCause(scenario.RecordsOf(launch.Environment), run);
+            AssertRefusedForOneCause(scenario.Records, run);
         await scenario.AssertUnchangedAsync(before, run);
         scenario.AssertSecretNowhere(MalformedUrlPassword, run);
     }

@@ -1,5 +1,5 @@
 using System.Runtime.Versioning;
-using PgDeploy.Reporting;
+using PgDeploy.Deployments;
 using PgDeploy.Tests.EndToEnd.Support;
 using PgDeploy.Tests.Fixtures;
 using PgDeploy.Tests.Migrations.Support;
@@ -44,7 +44,7 @@ public sealed class ManualRollbackTests(PostgresFixture postgres)
         {
             Assert.Equal(journalAfterDeploy, File.ReadAllText(scenario.Records.JournalPath));
             Assert.Equal(reportAfterDeploy, scenario.Records.ReportMarkdown);
-            Assert.Equal(DeploymentState.Succeeded, scenario.Records.Journal.State);
+            Assert.Equal(DeploymentState.Completed, scenario.Records.Journal.State);
         }
     }
 

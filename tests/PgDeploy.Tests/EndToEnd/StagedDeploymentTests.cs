@@ -1,7 +1,7 @@
 using System.Runtime.Versioning;
 using Dapper;
 using Npgsql;
-using PgDeploy.Reporting;
+using PgDeploy.Deployments;
 using PgDeploy.Tests.EndToEnd.Support;
 using PgDeploy.Tests.Fixtures;
 
@@ -37,7 +37,7 @@ public sealed class StagedDeploymentTests(PostgresFixture postgres)
         // The guard rail behind NOLOGIN: every new session of the database starts read-only by default.
         Assert.Equal("on", await scenario.Database.ScalarAsync<string>("SHOW default_transaction_read_only"));
         var journal = scenario.Records.Journal;
-        Assert.Equal(DeploymentState.InProgress, journal.State);
+        Assert.Equal(DeploymentState.Harbored, journal.State);
         Assert.True(File.Exists(journal.SafeHarbor), $"The Backup stage recorded no safe harbor: {journal.SafeHarbor}");
 
         var upgrading = await scenario.RunAsync("Verify", "--skip", "Prerequisites", "MaintenanceOn", "Backup", "--version", "0.2");
@@ -45,7 +45,7 @@ public sealed class StagedDeploymentTests(PostgresFixture postgres)
         upgrading.AssertExitCode(0);
         Assert.True(await scenario.Database.ColumnExistsAsync("students", "first_name"), upgrading.Output);
         Assert.False(await scenario.App.CanLogInAsync(), "Verify committed the upgrade, but the fence stays up until Restart.");
-        Assert.Equal(DeploymentState.InProgress, scenario.Records.Journal.State);
+        Assert.Equal(DeploymentState.Committed, scenario.Records.Journal.State);
 
         var restarting = await scenario.RunAsync("Restart", "--skip", "--version", "0.2");
 
@@ -58,7 +58,7 @@ public sealed class StagedDeploymentTests(PostgresFixture postgres)
 
         // One deployment across the three processes: one run id, one journal that tells the whole story.
         journal = scenario.Records.Journal;
-        Assert.Equal(DeploymentState.Succeeded, journal.State);
+        Assert.Equal(DeploymentState.Completed, journal.State);
         Assert.Equal(["stop", "MaintenanceOn", "Backup", "Migrate", "PostProcess", "Verify", "fence", "Restart", "start"],
             journal.Events.Select(entry => entry.Target).Distinct());
     }

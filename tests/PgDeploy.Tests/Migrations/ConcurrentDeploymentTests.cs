@@ -24,20 +24,17 @@ public sealed class ConcurrentDeploymentTests(PostgresFixture postgres)
         try
         {
             await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
-            var (holderPid, holderName) = Assert.Single(await database.QueryAsync<(int, string)>(
-                """
-                SELECT l.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = (@Key >> 32)::oid AND l.objid = (@Key & 4294967295)::oid
-                """, new { DeploymentLock.Key }));
-            Assert.Equal($"pgdeploy lock {firstRunId}", holderName);
+            var holder = await database.DeploymentLockHolderAsync();
+            Assert.NotNull(holder);
+            Assert.Contains($"('pgdeploy lock {firstRunId}'", holder);
 
             var clock = Stopwatch.StartNew();
             var shortWait = Deployment.Settings with { DeploymentLockWait = TimeSpan.FromSeconds(2) };
-            var refusal = await Assert.ThrowsAsync<DeploymentException>(() => Deployment.RunAsync(database, migrations, "0.2", shortWait));
+            var refusal = await Assert.ThrowsAsync<DeploymentRefusedException>(() => Deployment.RunAsync(database, migrations, "0.2", shortWait));
             clock.Stop();
 
             Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
-            Assert.Contains($"Another deployment holds the deployment lock on database '{database.Name}': pid {holderPid} ('pgdeploy lock {firstRunId}'", refusal.Message);
+            Assert.Contains($"Another run holds the deployment lock of database '{database.Name}': {holder}", refusal.Message);
             Assert.Contains("Waited 2 s; nothing was changed", refusal.Message);
 
             // A deployment that may wait long enough gets the lock once the first is done, and then finds nothing left to do.

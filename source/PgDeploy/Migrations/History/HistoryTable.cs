@@ -57,14 +57,20 @@ public sealed class HistoryTable
     public static Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, HistoryEntry entry, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             $"""
-            INSERT INTO {QualifiedName} (installed_rank, version, name, kind, checksum, duration_ms, applied_by, run_id, success,
+            INSERT INTO {QualifiedName} (installed_rank, applied_at, version, name, kind, checksum, duration_ms, applied_by, run_id, success,
                                          error_sqlstate, error_statement, error_message)
-            SELECT coalesce(max(installed_rank), 0) + 1, @Version, @Name, @Kind, @Checksum, @DurationMs, @AppliedBy, @RunId, @Success,
+            SELECT coalesce(max(installed_rank), 0) + 1, coalesce(@AppliedAt, clock_timestamp()), @Version, @Name, @Kind, @Checksum, @DurationMs, @AppliedBy, @RunId, @Success,
                    @ErrorSqlState, @ErrorStatement, @ErrorMessage
             FROM {QualifiedName}
             """, entry, transaction, cancellationToken: cancellationToken));
 }
 
+/// <param name="AppliedAt">Null: now. A failure written back into a restored database keeps the time it happened.</param>
 public sealed record HistoryEntry(
     string Version, string Name, string Kind, string? Checksum, long DurationMs, string AppliedBy, string RunId, bool Success,
-    string? ErrorSqlState = null, string? ErrorStatement = null, string? ErrorMessage = null);
+    string? ErrorSqlState = null, string? ErrorStatement = null, string? ErrorMessage = null, DateTime? AppliedAt = null)
+{
+    public static HistoryEntry From(HistoryRow row) =>
+        new(row.Version, row.Name, row.Kind, row.Checksum, row.DurationMs, row.AppliedBy, row.RunId, row.Success,
+            row.ErrorSqlState, row.ErrorStatement, row.ErrorMessage, row.AppliedAt);
+}

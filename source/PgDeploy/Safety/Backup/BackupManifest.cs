@@ -38,6 +38,9 @@ public sealed record BackupManifest
     public required long SizeBytes { get; init; }
     public required string Sha256 { get; init; }
     public required IReadOnlyList<TableRowCount> RowCounts { get; init; }
+    /// <summary>Which database and which state of it the dump holds, and inside which fence it was taken; null in a dump
+    /// taken without a deployment, which can then not be proven to be any deployment's safe harbor.</summary>
+    public HarborProvenance? Provenance { get; init; }
     public required DateTime StartedUtc { get; init; }
     public required DateTime FinishedUtc { get; init; }
     public required TimeSpan Duration { get; init; }
@@ -79,6 +82,13 @@ public sealed record BackupManifest
         await JsonSerializer.SerializeAsync(stream, this, JsonOptions, cancellationToken);
     }
 }
+
+/// <summary>What makes a dump the safe harbor of one state of one database.</summary>
+/// <param name="SystemIdentifier">The cluster's system identifier: with the database name, the database's identity.</param>
+/// <param name="HistoryDigest">The applied history at the moment of the dump (see HistoryDigest).</param>
+/// <param name="FenceRunId">The run that raised the fence the dump was taken inside; null when none was up.</param>
+/// <param name="FenceRaisedAt">When that fence went up, as its record in the catalog says.</param>
+public sealed record HarborProvenance(string SystemIdentifier, string HistoryDigest, string? FenceRunId, DateTimeOffset? FenceRaisedAt);
 
 /// <summary>The exact count(*) of one table. A partitioned table has no data of its own in a dump: its rows are its partitions'.</summary>
 /// <param name="Name">The table as PostgreSQL writes it, quoted where needed and without the public schema: users, app."Order Items".</param>

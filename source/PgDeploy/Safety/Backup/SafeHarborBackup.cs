@@ -24,8 +24,10 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
     /// <summary>Dumps the connection's database, verifies the dump, writes its manifest, makes both read-only, and prunes old ones.</summary>
     /// <param name="environment">The environment's name, e.g. "prod"; part of the file name and the manifest.</param>
     /// <param name="appVersion">The application version the database is at, if known.</param>
+    /// <param name="provenance">The database's identity and state, and the fence it is taken in: what proves later that it is the safe harbor of that state.</param>
     public async Task<SafeHarbor> TakeAsync(
-        string connectionString, string environment, string? appVersion, string runId, CancellationToken cancellationToken = default)
+        string connectionString, string environment, string? appVersion, string runId, CancellationToken cancellationToken = default,
+        HarborProvenance? provenance = null)
     {
         var clock = Stopwatch.StartNew();
         var startedUtc = DateTime.UtcNow;
@@ -79,6 +81,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
                 SizeBytes = fingerprint.SizeBytes,
                 Sha256 = fingerprint.Sha256,
                 RowCounts = rowCounts,
+                Provenance = provenance,
                 StartedUtc = startedUtc,
                 FinishedUtc = finishedUtc,
                 Duration = finishedUtc - startedUtc,

@@ -31,12 +31,14 @@ public sealed record IntegrityReport(IReadOnlyList<CheckResult> Checks)
         return markdown.AppendLine().AppendLine(Summary).ToString();
     }
 
-    /// Fails the deployment when a check failed; the upgrade's transaction then rolls back uncommitted.
-    public void ThrowIfFailed()
+    /// Fails the deployment when a check failed.
+    /// <param name="commits">The truth about what is committed and what happens next; only the caller knows it
+    /// when commit points or earlier stages committed part of the upgrade.</param>
+    public void ThrowIfFailed(string commits = "The upgrade is not committed.")
     {
         if (!Passed)
             throw new DeploymentException(
-                $"{Summary} The upgrade is not committed. {string.Join(" ", Failures.Select(check => $"{check.Name}: {check.Figure}, {check.Detail.TrimEnd('.')}."))} " +
+                $"{Summary} {commits} {string.Join(" ", Failures.Select(check => $"{check.Name}: {check.Figure}, {check.Detail.TrimEnd('.')}."))} " +
                 "Fix the migration or post-processing step that produced this (or the expectation in the version's verify folder, if it is wrong) and deploy again.");
     }
 

@@ -1,17 +1,24 @@
 using System.Text.Json;
-using PgDeploy.Reporting;
+using PgDeploy.Deployments;
 
 namespace PgDeploy.Tests.EndToEnd.Support;
 
 /// <summary>
-/// What the build leaves outside the database for a person to read: the journal at .nuke/temp/deployments/&lt;env&gt;/journal.json
-/// and report.md / report.json in the run's folder beside it.
+/// What the build leaves outside the database for a person to read, for one database: the journal at
+/// .nuke/temp/deployments/&lt;database&gt;-&lt;cluster id&gt;/journal.json and report.md / report.json in the run's folder beside it.
 /// </summary>
-internal sealed class DeploymentRecords(string root, string environment)
+internal sealed class DeploymentRecords(string root, string database)
 {
-    public string JournalPath => DeploymentJournal.DefaultPath(Path.Combine(root, ".nuke", "temp"), environment);
+    public string DeploymentsDirectory => Path.Combine(root, ".nuke", "temp", "deployments");
 
-    public string DeploymentsDirectory => Path.GetDirectoryName(JournalPath)!;
+    /// <summary>The database's journal: one folder per database, named after it and its cluster.</summary>
+    public string JournalPath =>
+        (Directory.Exists(DeploymentsDirectory) ? Directory.GetDirectories(DeploymentsDirectory, $"{database}-*") : [])
+            .Select(folder => Path.Combine(folder, DeploymentJournal.FileName))
+            .SingleOrDefault(File.Exists)
+        ?? Path.Combine(DeploymentsDirectory, $"{database}-(none)", DeploymentJournal.FileName);
+
+    public bool HasJournal => File.Exists(JournalPath);
 
     public DeploymentJournal Journal => DeploymentJournal.Load(JournalPath) ?? throw new Xunit.Sdk.XunitException($"There is no journal at {JournalPath}.");
 
@@ -37,10 +44,7 @@ internal sealed class DeploymentRecords(string root, string environment)
         return report.RootElement.GetProperty("outcome").GetString()!;
     }
 
-    /// <summary>Every journal (current and archived) and report, of this environment and of any other the build was pointed at.</summary>
-    public IEnumerable<string> Files()
-    {
-        var allEnvironments = Path.GetDirectoryName(DeploymentsDirectory)!;
-        return Directory.Exists(allEnvironments) ? Directory.GetFiles(allEnvironments, "*", SearchOption.AllDirectories) : [];
-    }
+    /// <summary>Every journal (current and archived) and report of every database the build was pointed at.</summary>
+    public IEnumerable<string> Files() =>
+        Directory.Exists(DeploymentsDirectory) ? Directory.GetFiles(DeploymentsDirectory, "*", SearchOption.AllDirectories) : [];
 }

@@ -39,7 +39,7 @@ internal sealed class DeploymentScenario : IAsyncDisposable
         RunnerConnectionString = runnerConnectionString;
         Root = new BuildRoot();
         SchoolReleases.WriteTo(Root.Migrations);
-        Records = new DeploymentRecords(Root.Directory, BuildRoot.Environment);
+        Records = new DeploymentRecords(Root.Directory, database.Name);
         SmokePassword = $"smoke-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
         Application = FakeApplication.Start(SmokePassword);
     }
@@ -60,9 +60,6 @@ internal sealed class DeploymentScenario : IAsyncDisposable
     public string SmokePassword { get; }
 
     public DeploymentRecords Records { get; }
-
-    /// <summary>The journal and reports of deployments to another environment name than ci.</summary>
-    public DeploymentRecords RecordsOf(string environment) => new(Root.Directory, environment);
 
     public string HookLogPath => Path.Combine(Root.Directory, "hooks.log");
 

@@ -61,14 +61,22 @@ internal sealed class TestDatabase(string connectionString)
     /// <summary>Whether another session could start a deployment now: it takes the deployment lock and gives it back.</summary>
     public async Task<bool> DeploymentLockIsFreeAsync()
     {
-        await using var connection = await OpenAsync();
-        var taken = await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@Key)", new { DeploymentLock.Key });
-        if (taken)
+        try
         {
-            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@Key)", new { DeploymentLock.Key });
+            await using var probe = await DeploymentLock.AcquireAsync(ConnectionString, "probe", TimeSpan.Zero, CancellationToken.None);
+            return true;
         }
+        catch (DeploymentRefusedException)
+        {
+            return false;
+        }
+    }
 
-        return taken;
+    /// <summary>Who holds the deployment lock of this database, as a refusal names it; null when it is free.</summary>
+    public async Task<string?> DeploymentLockHolderAsync()
+    {
+        await using var connection = await OpenAsync();
+        return await DeploymentLock.FindHolderAsync(connection, CancellationToken.None);
     }
 
     /// <summary>pg_dump of everything but the runner's own pgdeploy schema, which legitimately changes (it records failures too).</summary>

@@ -81,7 +81,7 @@ public sealed class IntegrityVerifierTests(PostgresFixture postgres)
         Assert.Equal("1 orphan", check.Figure);
         Assert.Equal("1 row(s) of grades have no parent in users, e.g. (user_id=42). NOT VALID: PostgreSQL never checked the rows older than the constraint.", check.Detail);
         Assert.DoesNotContain("confidential", report.ToMarkdown());
-        var failure = Assert.Throws<DeploymentException>(report.ThrowIfFailed);
+        var failure = Assert.Throws<DeploymentException>(() => report.ThrowIfFailed());
         Assert.StartsWith("Integrity verification failed: 1 of 3 checks failed (Foreign key grades_user_fk: grades(user_id) → users(id)). The upgrade is not committed.", failure.Message);
         Assert.Contains("older than the constraint. Fix the migration", failure.Message);
     }

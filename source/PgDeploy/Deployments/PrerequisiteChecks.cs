@@ -1,0 +1,101 @@
+using PgDeploy.Migrations;
+using PgDeploy.Migrations.History;
+using PgDeploy.Safety;
+using PgDeploy.Safety.Fence;
+
+namespace PgDeploy.Deployments;
+
+/// Every check before anything changes, all reported together: at night, one round trip to fix everything beats
+/// finding problems one run at a time. A deployment that continues needs only the checks of the steps it has left.
+sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, DeploymentJournal? unfinished)
+{
+    public sealed record Outcome(IReadOnlyList<CheckRecord> Checks, UpgradePlan Plan);
+
+    public async Task<Outcome> RunAsync(string runId, CancellationToken cancellationToken)
+    {
+        var state = unfinished?.State ?? DeploymentState.Idle;
+        var preflight = new Preflight();
+        UpgradePlan? plan = null;
+        await preflight.CheckAsync("connection", () => DescribeServerAsync(cancellationToken));
+        await preflight.CheckAsync("migrations", async () => Describe(plan = await PlanAsync(unfinished?.RunId ?? runId, cancellationToken)));
+        await preflight.CheckAsync("deployment lock", () => Task.FromResult("was free; held by this run until it ends"));
+        if (plan is { IsEmpty: true } && unfinished is null)
+            return new Outcome(preflight.Checks, plan);
+
+        if (state < DeploymentState.Harbored)
+        {
+            await preflight.CheckAsync("backup directory", () => DiskSpace.CheckRoomForBackupAsync(site.ConnectionString, request.BackupDirectory, cancellationToken));
+            if (request.BackupFile is { } given)
+                await preflight.CheckAsync("given safe harbor", () => new HarborKeeper(request, site).CheckGivenAsync(given, cancellationToken));
+        }
+        await preflight.CheckAsync("client tools", () => Backup.CheckClientToolsAsync(site.ConnectionString, cancellationToken));
+        await preflight.CheckAsync("rights to restore", async () =>
+        {
+            await SafeHarborRestore.CheckPrerequisitesAsync(site.ConnectionString, cancellationToken);
+            return "may create and rename the database";
+        });
+        if (state < DeploymentState.Fenced)
+            await preflight.CheckAsync("write fence", () => CheckFenceAsync(cancellationToken));
+
+        preflight.ThrowIfFailed(unfinished is null
+            ? ""
+            : $"Deployment {unfinished.RunId} stays {StateMachine.Describe(state)}; next: {StateMachine.NextCommand(state, unfinished.FromVersion, unfinished.TargetVersion, request.EnvironmentName)}.");
+        ConfirmProduction(plan!);
+        return new Outcome(preflight.Checks, plan!);
+    }
+
+    SafeHarborBackup Backup => new(request.Settings.Backup with { Directory = request.BackupDirectory },
+        new SafeHarborOptions { ClientToolDirectory = request.Settings.Backup.ClientToolDirectory });
+
+    async Task<string> DescribeServerAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await site.OpenAsync(cancellationToken);
+        return $"PostgreSQL {connection.PostgreSqlVersion} at {connection.Host}:{connection.Port}, database {connection.Database} as {connection.UserName}";
+    }
+
+    async Task<UpgradePlan> PlanAsync(string runId, CancellationToken cancellationToken)
+    {
+        var target = request.TargetVersion
+                     ?? (unfinished is not null ? AppVersion.Parse(unfinished.TargetVersion) : throw new DeploymentException(
+                         "No --version given: name the application version to deploy, e.g. --version 0.4."));
+        await using var connection = await site.OpenAsync(cancellationToken);
+        return UpgradePlanner.Plan(request.Catalog(), await HistoryTable.ReadAsync(connection, null, cancellationToken), target, runId);
+    }
+
+    static string Describe(UpgradePlan plan) =>
+        plan.IsEmpty
+            ? $"the database is at {plan.CurrentVersion}: nothing to deploy"
+            : $"{plan.CurrentVersion?.ToString() ?? "empty"} -> {plan.TargetVersion}: {plan.Steps.Count} step(s) in {plan.PendingVersions.Count} version(s)";
+
+    async Task<string> CheckFenceAsync(CancellationToken cancellationToken)
+    {
+        var settings = request.Settings;
+        if (settings.Fence.Roles.Count == 0)
+            return settings.Production
+                ? throw new DeploymentException(
+                    $"'{request.EnvironmentName}' is a production environment but names no application roles to fence (fence.roles in {request.Environment.SettingsFile}): " +
+                    "without a fence the application could write during the upgrade and those writes would be lost on a rollback. Name the roles the application connects as.")
+                : "no application roles named: not fenced (allowed outside production)";
+        var check = await new WriteFence(site.ConnectionString, settings.Fence).CheckAsync(cancellationToken);
+        check.ThrowIfCannotHold();
+        return $"can fence {string.Join(", ", settings.Fence.Roles)}";
+    }
+
+    /// Production waits for an explicit "y"; without a terminal only --yes (in CI: after the protected
+    /// environment's reviewers approved) lets it go on.
+    void ConfirmProduction(UpgradePlan plan)
+    {
+        if (!request.Settings.Production || request.Confirmed)
+            return;
+        var what = unfinished is null
+            ? $"deploy {plan.TargetVersion} to '{request.EnvironmentName}' (database {site.Identity.Database})"
+            : $"continue deployment {unfinished.RunId} of {unfinished.TargetVersion} to '{request.EnvironmentName}' (database {site.Identity.Database})";
+        if (!request.Console.CanAsk)
+            throw new DeploymentRefusedException(
+                $"'{request.EnvironmentName}' is a production environment and there is no terminal to confirm: refusing to {what}. " +
+                "Pass --yes when the deployment was approved (in CI, by the protected environment's reviewers); nothing was changed.");
+        var answer = request.Console.Ask($"Type y to {what}:");
+        if (!answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase))
+            throw new DeploymentRefusedException($"Not confirmed (answer '{answer}'); nothing was changed.");
+    }
+}
