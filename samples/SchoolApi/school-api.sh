@@ -1,7 +1,7 @@
 #!/bin/sh
 # Starts, stops and reports the school API in the background: the `local` environment's stop/start hooks.
 #
-#   samples/SchoolApi/school-api.sh start 0.3|0.4   start that build; waits until /health answers 200
+#   samples/SchoolApi/school-api.sh start 0.3|0.4   start that build; waits until /health answers 200 as that build
 #   samples/SchoolApi/school-api.sh stop            SIGTERM, then SIGKILL after SCHOOL_API_STOP_TIMEOUT seconds
 #   samples/SchoolApi/school-api.sh status          exit 0 when running, 3 when not
 #
@@ -50,12 +50,15 @@ running_pid() {
     echo "$pid"
 }
 
+# True when /health answers 200 as the $1 build: another process answering on the same address does not count.
 healthy() {
     if command -v curl >/dev/null 2>&1; then
-        curl --silent --fail --max-time 2 --output /dev/null "$url/health"
+        body=$(curl --silent --fail --max-time 2 "$url/health") || return 1
     else
-        wget --quiet --timeout=2 --tries=1 --output-document=/dev/null "$url/health"
+        body=$(wget --quiet --timeout=2 --tries=1 --output-document=- "$url/health") || return 1
     fi
+    case $body in *"\"appVersion\":\"$1\""*) return 0 ;; esac
+    return 1
 }
 
 # Builds the API when its dll is missing or older than a source file (only for the default dll).
@@ -109,7 +112,7 @@ start() {
     echo "$version" >"$version_file"
 
     tenths=$((${SCHOOL_API_START_TIMEOUT:-60} * 10))
-    until healthy; do
+    until healthy "$version"; do
         if ! alive "$pid"; then
             code=0
             wait "$pid" || code=$?
@@ -120,7 +123,7 @@ start() {
             exit "$code"
         fi
         if [ "$tenths" -le 0 ]; then
-            echo "school-api: /health of the $version build did not answer 200 within ${SCHOOL_API_START_TIMEOUT:-60}s; the end of $log_file:" >&2
+            echo "school-api: /health did not answer 200 as the $version build within ${SCHOOL_API_START_TIMEOUT:-60}s; the end of $log_file:" >&2
             tail -n 20 "$log_file" >&2
             stop >&2
             exit 1
@@ -150,9 +153,10 @@ stop() {
 
 status() {
     if pid=$(running_pid); then
+        version=$(cat "$version_file" 2>/dev/null || echo unknown)
         health=unhealthy
-        if healthy; then health=healthy; fi
-        say "the $(cat "$version_file" 2>/dev/null || echo unknown) build is running (pid $pid) on $url, $health; log: $log_file"
+        if healthy "$version"; then health=healthy; fi
+        say "the $version build is running (pid $pid) on $url, $health; log: $log_file"
         return 0
     fi
     say "not running"

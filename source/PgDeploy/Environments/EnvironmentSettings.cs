@@ -72,7 +72,9 @@ public sealed record FenceSettings
     public TimeSpan SessionDrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }
 
-/// A shell command (run with `sh -c`, with the environment's variables) or an HTTP call.
+/// A shell command (run with `sh -c`) or an HTTP call. It sees the environment and .env without the runner's own
+/// credentials (DATABASE_URL_*_CLI, PG*), plus DEPLOY_ENVIRONMENT, DEPLOY_RUN_ID, DEPLOY_FROM_VERSION, DEPLOY_TO_VERSION
+/// and DEPLOY_APP_VERSION, the version it brings up or takes down (stop: from, start: to, revert: from).
 public sealed record Hook
 {
     public string? Command { get; init; }
@@ -93,10 +95,14 @@ public sealed record HookSettings
     public Hook? Revert { get; init; }
 }
 
+/// What the application a start or revert hook brought up answers once it is ready.
 public sealed record HealthCheck
 {
     public required string Url { get; init; }
     public int ExpectStatus { get; init; } = 200;
+    /// Text the body must contain, with ${VARIABLES} of the hook that just ran, e.g. "appVersion":"${DEPLOY_APP_VERSION}":
+    /// without it, another process answering on the same address would pass for the application the hook started.
+    public string? ExpectBody { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 }
 
