@@ -23,7 +23,7 @@ partial class Build
         RootDirectory = RootDirectory,
         DeploymentsDirectory = TemporaryDirectory / "deployments",
         JournalPath = Journal?.ToString(),
-        TargetVersion = Version is null ? null : AppVersion.Parse(Version),
+        TargetVersion = TargetVersion,
         BackupFile = BackupFile?.ToString(),
         InjectFailure = InjectFailure?.ToString(),
         ConfirmDatabase = ConfirmDatabase,
@@ -54,6 +54,11 @@ partial class Build
         }
         return cluster.ConnectionString(database);
     }
+
+    AppVersion? TargetVersion =>
+        Version is null ? null
+        : AppVersion.TryParse(Version, out var version) ? version
+        : throw new PgDeploy.DeploymentRefusedException($"--version '{Version}' is not an application version: write MAJOR.MINOR, e.g. --version 0.4 (folders are named v0.4); nothing was changed.");
 
     /// Work stays in the open transaction while a later target of this process can still commit it.
     bool CommitsAfter(params string[] laterTargets) => !laterTargets.Any(ScheduledTargets.Contains);

@@ -22,7 +22,7 @@ partial class Build
         .Requires(() => Version)
         .Executes(async cancellationToken =>
         {
-            await using var run = new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, AppVersion.Parse(Version!), TargetEnvironment.Settings.Migrations, "plan");
+            await using var run = new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, TargetVersion!.Value, TargetEnvironment.Settings.Migrations, "plan");
             await run.PlanAsync(cancellationToken);
         });
 
@@ -31,7 +31,7 @@ partial class Build
         .Requires(() => Version)
         .Executes(async cancellationToken =>
         {
-            await PgDeploy.Migrations.Baseline.MarkAsync(await ConnectionStringAsync(cancellationToken), AppVersion.Parse(Version!), "baseline", TargetEnvironment.Settings.Migrations, cancellationToken);
+            await PgDeploy.Migrations.Baseline.MarkAsync(await ConnectionStringAsync(cancellationToken), TargetVersion!.Value, "baseline", TargetEnvironment.Settings.Migrations, cancellationToken);
             ReportSummary($"baselined at {Version}");
         });
 }

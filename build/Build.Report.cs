@@ -7,9 +7,12 @@ partial class Build
 {
     protected override void OnBuildFinished(BuildResult result)
     {
+        // Bad input found before the deployment could be made (an unknown environment, say) carries its own exit code.
+        var thrown = result.Targets.Select(target => target.Failure).OfType<PgDeploy.DeploymentException>().Select(failure => failure.ExitCode).ToList();
+        ExitCode = deployment?.ExitCode(interrupted: result.ExitCode == 130 || result.Targets.Any(target => target.Status == TargetStatus.Aborted))
+                   ?? (thrown.Count > 0 ? thrown.Max() : null);
         if (deployment is null)
             return;
-        ExitCode = deployment.ExitCode(interrupted: result.ExitCode == 130 || result.Targets.Any(target => target.Status == TargetStatus.Aborted));
         // A stage of a CI pipeline skips the others with --skip: they belong to the processes that run them.
         var targets = result.Targets
             .Where(target => target.Status != TargetStatus.Collective && !target.Notes.Contains("skipped via --skip"))

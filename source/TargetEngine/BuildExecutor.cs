@@ -111,6 +111,7 @@ internal sealed class BuildExecutor(IReadOnlyList<ExecutableTarget> plan, AbortS
     void Fail(ExecutableTarget target, Exception exception)
     {
         target.Status = TargetStatus.Failed;
+        target.Failure = exception;
         target.Notes.Add(exception.Message.Split('\n')[0].Trim());
         Log.Error(exception, "{Reason}", exception.Message);
         stopped |= !target.Definition.ProceedsAfterFailure;

@@ -15,6 +15,7 @@ internal sealed class ExecutableTarget(string name, TargetDefinition definition)
     public TargetStatus Status { get; set; }
     public TimeSpan Duration { get; set; }
     public List<string> Notes { get; } = [];
+    public Exception? Failure { get; set; }
 
     public IEnumerable<ExecutableTarget> AllDependencies =>
         ExecutionDependencies.Concat(OrderDependencies).Concat(TriggerDependencies).Concat(FailureDependencies);
@@ -24,6 +25,6 @@ internal sealed class ExecutableTarget(string name, TargetDefinition definition)
     public bool IsFailureTriggered => WatchedTargets.Any();
     public bool HasWatchedFailure => WatchedTargets.Any(x => x.Status is TargetStatus.Failed or TargetStatus.Aborted);
 
-    public TargetResult ToResult() => new(Name, Status, Duration, [.. Notes]);
+    public TargetResult ToResult() => new(Name, Status, Duration, [.. Notes], Failure);
     public override string ToString() => Name;
 }

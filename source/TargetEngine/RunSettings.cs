@@ -24,4 +24,5 @@ public sealed record RunSettings
 
 public sealed record BuildResult(int ExitCode, IReadOnlyList<TargetResult> Targets);
 
-public sealed record TargetResult(string Name, TargetStatus Status, TimeSpan Duration, IReadOnlyList<string> Notes);
+/// <param name="Failure">What the target threw, when it failed: a build may derive its exit code from it.</param>
+public sealed record TargetResult(string Name, TargetStatus Status, TimeSpan Duration, IReadOnlyList<string> Notes, Exception? Failure = null);

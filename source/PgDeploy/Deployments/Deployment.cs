@@ -1,4 +1,5 @@
 using Npgsql;
+using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
 using PgDeploy.Safety;
@@ -56,7 +57,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             }
             plannedFrom = outcome.Plan.CurrentVersion;
             return $"{outcome.Checks.Count} checks passed; {outcome.Plan.CurrentVersion?.ToString() ?? "empty"} -> {outcome.Plan.TargetVersion}";
-        }, cancellationToken);
+        }, cancellationToken, onFailure: exception => new DeploymentRefusedException(exception.Message, exception));
 
     public Task<string> RaiseFenceAsync(CancellationToken cancellationToken) =>
         FlowStepAsync(DeploymentStep.Fence, "MaintenanceOn", async () =>
@@ -175,11 +176,11 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             await OpenAsync(lockIt: true, cancellationToken);
             await deploymentLock!.EnsureHeldAsync(request.Settings.Migrations.DeploymentLockWait, cancellationToken);
             var state = State;
+            if (byHand && journal is not null)
+                ConfirmDatabaseName();
             var admission = await AdmitAsync(DeploymentStep.Rollback, byHand, cancellationToken);
             if (admission.Decision == Admission.Verdict.AlreadyDone)
                 return admission.Note;
-            if (byHand)
-                ConfirmDatabaseName();
             var rollback = new DeploymentRollback(request, site!, journal!, Fence, Application, Harbors, Facts);
             var note = await rollback.RunAsync(state, admission.Mode, byHand, Enter, Record, cancellationToken);
             return note;
@@ -280,6 +281,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         journal = DeploymentJournal.Start(path, RunId, Environment, site!.Identity, plannedFrom?.ToString(), target.ToString());
         journal.Checks.AddRange(prerequisiteChecks);
         touched = true;
+        Record("Prerequisites", $"deployment {journal.RunId} of {journal.FromVersion ?? "an empty database"} -> {journal.TargetVersion} begins" +
+                                (prerequisiteChecks.Count > 0 ? $"; {prerequisiteChecks.Count} prerequisites passed" : ""));
     }
 
     /// A step of Deploy: nothing to do when Prerequisites found the database at the version already, done when the
@@ -352,8 +355,10 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         var what = journal is { } current && (StateMachine.IsActive(current.State) || current.State == DeploymentState.Completed)
             ? $"Deployment {current.RunId} of database '{current.Database.Database}' ({current.FromVersion ?? "empty"} -> {current.TargetVersion}) is {StateMachine.Describe(current.State)}"
             : $"Database '{site?.Identity.Database}' has no unfinished deployment";
-        var next = journal is { } last ? StateMachine.NextCommand(State, last.FromVersion, last.TargetVersion, Environment) : "nothing";
-        throw new DeploymentRefusedException($"{what}, so this step is refused: {admission.Note}. Next: {next}. Nothing was changed.");
+        var next = journal is { } last && StateMachine.IsActive(last.State)
+            ? $" Next: {StateMachine.NextCommand(last.State, last.FromVersion, last.TargetVersion, Environment)}."
+            : "";
+        throw new DeploymentRefusedException($"{what}, so this step is refused: {admission.Note}.{next} Nothing was changed.");
     }
 
     /// This deployment's steps the database has committed: its history is the truth, whichever process committed them.

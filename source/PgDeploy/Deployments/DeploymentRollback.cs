@@ -1,4 +1,5 @@
 using Npgsql;
+using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
 using PgDeploy.Postgres;

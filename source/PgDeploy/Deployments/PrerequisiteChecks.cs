@@ -1,3 +1,4 @@
+using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
 using PgDeploy.Safety;
@@ -28,6 +29,11 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
             if (request.BackupFile is { } given)
                 await preflight.CheckAsync("given safe harbor", () => new HarborKeeper(request, site).CheckGivenAsync(given, cancellationToken));
         }
+        await preflight.CheckAsync("hooks and checks", () =>
+        {
+            ApplicationEnvironment.CheckReferences(request.Settings);
+            return Task.FromResult("refer to no credential of the runner");
+        });
         await preflight.CheckAsync("client tools", () => Backup.CheckClientToolsAsync(site.ConnectionString, cancellationToken));
         await preflight.CheckAsync("rights to restore", async () =>
         {

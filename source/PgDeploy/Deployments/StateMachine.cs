@@ -105,7 +105,8 @@ public static class StateMachine
         DeploymentState.Idle when situation.ByHand && situation.LastCompleted =>
             situation.DiscardWrites
                 ? Admission.Run(DeploymentState.RollingBack, RollbackMode.Restore)
-                : Admission.Refuse(state, "the application has written to the upgraded database since Restart lifted the fence, and a restore discards those writes"),
+                : Admission.Refuse(state, "the application has been writing to the upgraded database since Restart lifted the fence, and a restore discards those writes: " +
+                                          "export what must be kept, then run again with --discard-writes-since-restart"),
         DeploymentState.Idle when situation.ByHand => Admission.Refuse(state, "there is no deployment to roll back"),
         DeploymentState.Idle => Admission.Done(state, "nothing to roll back: this run changed nothing"),
         DeploymentState.Fencing or DeploymentState.Fenced or DeploymentState.Harboring or DeploymentState.Harbored =>
@@ -114,7 +115,8 @@ public static class StateMachine
         DeploymentState.Committed => Admission.Run(DeploymentState.RollingBack, RollbackMode.Restore),
         DeploymentState.Restarting when situation.DiscardWrites => Admission.Run(DeploymentState.RollingBack, RollbackMode.Restore),
         DeploymentState.Restarting =>
-            Admission.Refuse(state, "Restart lifted the fence and the application may have written to the upgraded database since; a restore discards those writes"),
+            Admission.Refuse(state, "Restart lifted the fence and the application may have been writing to the upgraded database since; a restore discards those writes: " +
+                                    "export what must be kept, then run again with --discard-writes-since-restart"),
         // The mode is the one recorded when the rollback began; the caller keeps it.
         DeploymentState.RollingBack => Admission.Run(DeploymentState.RollingBack),
         DeploymentState.AwaitingRevert => Admission.Done(state, "the database is already rolled back; the fence stays up until the code is reverted"),

@@ -18,7 +18,7 @@ public sealed record DeploymentEnvironment(string Name, EnvironmentSettings Sett
             var known = Directory.Exists(environmentsDirectory)
                 ? Directory.GetFiles(environmentsDirectory, "*.json").Select(Path.GetFileNameWithoutExtension).Order().ToList()
                 : [];
-            throw new DeploymentException(
+            throw new DeploymentRefusedException(
                 $"Unknown environment '{name}': there is no {file}. Known environments: {(known.Count > 0 ? string.Join(", ", known) : "none")}. " +
                 "Pass one of them with --target-env, or add a settings file for the new environment.");
         }
@@ -35,7 +35,7 @@ public sealed record DeploymentEnvironment(string Name, EnvironmentSettings Sett
         if (string.IsNullOrWhiteSpace(value) && DotEnvFile.Read(dotEnvFile).TryGetValue(ConnectionVariable, out var fromFile))
             (value, source) = (fromFile, $"{ConnectionVariable} in {dotEnvFile}");
         if (string.IsNullOrWhiteSpace(value))
-            throw new DeploymentException(
+            throw new DeploymentRefusedException(
                 $"No connection for environment '{Name}': {ConnectionVariable} is not set in the environment nor in {dotEnvFile}. " +
                 $"Set it to a postgres:// URL or an Npgsql connection string (in CI, from the environment's secrets).");
         try
@@ -44,7 +44,7 @@ public sealed record DeploymentEnvironment(string Name, EnvironmentSettings Sett
         }
         catch (FormatException exception)
         {
-            throw new DeploymentException(exception.Message, exception);
+            throw new DeploymentRefusedException(exception.Message, exception);
         }
     }
 }

@@ -21,7 +21,7 @@ public static class DotEnvFile
                 line = line["export ".Length..].TrimStart();
             var equals = line.IndexOf('=');
             if (equals <= 0)
-                throw new DeploymentException(
+                throw new DeploymentRefusedException(
                     $"{path}, line {lineNumber}: expected KEY=VALUE. Fix or remove that line (the value is not shown here because it may be a secret).");
             values[line[..equals].Trim()] = Unquote(line[(equals + 1)..].Trim());
         }

@@ -42,7 +42,7 @@ public sealed record EnvironmentSettings
         }
         catch (JsonException exception)
         {
-            throw new DeploymentException($"{path} is not valid environment settings: {exception.Message} Fix the file; nothing was changed.");
+            throw new DeploymentRefusedException($"{path} is not valid environment settings: {exception.Message} Fix the file; nothing was changed.");
         }
     }
 }

@@ -14,7 +14,7 @@ public static class Baseline
         await HistoryTable.EnsureCreatedAsync(connection, null, cancellationToken);
         var history = await HistoryTable.ReadAsync(connection, null, cancellationToken);
         if (history.Any(row => row.Success))
-            throw new DeploymentException(
+            throw new DeploymentRefusedException(
                 $"Database '{connection.Database}' is already managed: its history says it is at {UpgradePlanner.CurrentVersion(history)}. " +
                 "Baseline only adopts a database without history; nothing was changed.");
         await HistoryTable.AppendAsync(connection, null,

@@ -22,7 +22,7 @@ public sealed partial class MigrationCatalog
     public static MigrationCatalog Load(string directory, IEnumerable<Type> stepTypes)
     {
         if (!System.IO.Directory.Exists(directory))
-            throw new DeploymentException(
+            throw new DeploymentRefusedException(
                 $"The migrations folder '{directory}' does not exist. Point --migrations-dir at the folder that holds the v<major>.<minor> version folders, or create it.");
 
         var problems = new List<CatalogProblem>();

@@ -33,7 +33,7 @@ public static class UpgradePlanner
     {
         var problems = FindProblems(catalog, history, target, runId);
         if (problems.Count > 0)
-            throw new DeploymentException(
+            throw new DeploymentRefusedException(
                 $"The migrations cannot be applied; nothing was changed. Fix these and run again:{Environment.NewLine}" +
                 string.Join(Environment.NewLine, problems.Select(problem => $"  - {problem}")));
 

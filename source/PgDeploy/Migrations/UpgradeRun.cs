@@ -64,7 +64,7 @@ public sealed class UpgradeRun(
             "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'",
             connection);
         if ((long)(await command.ExecuteScalarAsync(cancellationToken))! > 0)
-            throw new DeploymentException(
+            throw new DeploymentRefusedException(
                 $"Database '{connection.Database}' has tables but no deployment history ({HistoryTable.QualifiedName}): it was set up without this tool. " +
                 "Adopt it first with ./build.sh Baseline --version <the version it is at>; nothing was changed.");
     }

@@ -1,4 +1,3 @@
-using Npgsql;
 using PgDeploy.Deployments;
 using Serilog;
 
@@ -20,7 +19,7 @@ public sealed class Preflight
             checks.Add(new CheckRecord(name, figure, true, ""));
             Log.Information("  ok    {Check}: {Figure}", name, figure);
         }
-        catch (Exception exception) when (exception is DeploymentException or NpgsqlException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
             checks.Add(new CheckRecord(name, "failed", false, exception.Message));
             Log.Error("  FAIL  {Check}: {Reason}", name, exception.Message);

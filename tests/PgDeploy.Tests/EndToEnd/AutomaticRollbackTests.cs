@@ -7,8 +7,9 @@ using PgDeploy.Tests.Migrations.Support;
 namespace PgDeploy.Tests.EndToEnd;
 
 /// <summary>
-/// A deploy that fails in Migrate, PostProcess or Verify rolls back by itself: the safe harbor is restored into a new database
-/// that takes the name, the failed one is kept for forensics, and the application is reverted by its hook or by a person.
+/// A deploy that fails in Migrate, PostProcess or Verify before anything of it is committed rolls back by itself without a
+/// restore: the upgrade's transaction is gone, the fence comes down and the previous application starts again (by its revert
+/// hook, or by a person told so). Commit points, which do need the safe harbor, are in DeploymentRecoveryTests.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 [Collection(PostgresCollection.Name)]
@@ -26,15 +27,16 @@ public sealed class AutomaticRollbackTests(PostgresFixture postgres)
     [InlineData(Failure.InjectedIntoMigrate)]
     [InlineData(Failure.InjectedIntoPostProcess)]
     [InlineData(Failure.VerifyQueryFindsARow)]
-    public async Task Without_a_revert_hook_a_failed_deploy_restores_the_database_exactly_and_keeps_the_fence_up_until_a_person_reverts_the_code(Failure failure)
+    public async Task Without_a_revert_hook_a_failed_deploy_is_undone_without_a_restore_the_fence_lifted_and_the_operator_told_to_start_the_application(Failure failure)
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
         var (run, before) = await DeployFailingAsync(scenario, failure);
 
         await AssertRolledBackAsync(scenario, run, before, failure);
-        Assert.Contains("REVERT THE APPLICATION CODE", run.Output);
-        Assert.Contains("MaintenanceOff", run.Output);
-        Assert.False(await scenario.App.CanLogInAsync(), "The fence must stay up until the previous code runs again.");
+        // The new code never started, so there is no code to revert: the previous one only needs starting again.
+        Assert.DoesNotContain("REVERT THE APPLICATION CODE", run.Output);
+        Assert.Contains("no revert hook is set: start the application at 0.1 again", run.Output);
+        Assert.True(await scenario.App.CanLogInAsync(), $"Nothing was committed, so the fence must come down:{Environment.NewLine}{run.Output}");
         Assert.Equal(["stop app-can-log-in"], scenario.HookLog());
     }
 
@@ -42,7 +44,7 @@ public sealed class AutomaticRollbackTests(PostgresFixture postgres)
     [InlineData(Failure.InjectedIntoMigrate)]
     [InlineData(Failure.InjectedIntoPostProcess)]
     [InlineData(Failure.VerifyQueryFindsARow)]
-    public async Task With_a_revert_hook_a_failed_deploy_restores_the_database_lifts_the_fence_then_runs_the_hook_to_start_the_previous_code(Failure failure)
+    public async Task With_a_revert_hook_a_failed_deploy_is_undone_lifts_the_fence_then_runs_the_hook_to_start_the_previous_code(Failure failure)
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
         await scenario.ConfigureAsync(scenario.Settings with { RevertHook = true });
@@ -52,7 +54,7 @@ public sealed class AutomaticRollbackTests(PostgresFixture postgres)
         Assert.DoesNotContain("REVERT THE APPLICATION CODE", run.Output);
         Assert.Equal(["stop app-can-log-in", "revert app-can-log-in"], scenario.HookLog());
         Assert.True(await scenario.App.CanLogInAsync(), $"The previous code was started, so the fence must be lifted:{Environment.NewLine}{run.Output}");
-        // The previous code writes to the restored 0.1 schema again, its serial key continuing from the restored sequence.
+        // The previous code writes to the 0.1 schema again, its serial key continuing from the sequence as it was.
         var maxId = await scenario.Database.ScalarAsync<int>("SELECT max(id) FROM students");
         Assert.Equal(maxId + 1, await scenario.App.EnrolAtV01Async("Dorothy Vaughan"));
     }
@@ -99,14 +101,11 @@ public sealed class AutomaticRollbackTests(PostgresFixture postgres)
             Assert.Contains($"--inject-failure {failedTarget}", run.Output);
         }
 
-        // Everything as before the deploy, the pgdeploy history and the sequences included: nothing of 0.2 survives.
+        // Everything as before the deploy, the pgdeploy history and the sequences included: nothing of 0.2 survives, and no
+        // restore was needed for that: the upgrade's transaction never committed.
         DumpAssert.Identical(dumpBefore, await scenario.DumpAsync());
-
-        // The database that failed is kept under its forensic name beside the restored one: the original, with the application's
-        // writes and without any of the upgrade, whose transaction never committed.
-        Assert.Equal([scenario.FailedDatabaseName(journal.RunId)], await scenario.DatabasesBesideAsync());
-        var failedDatabase = scenario.FailedDatabase(journal.RunId);
-        Assert.Contains("Katherine Coleman Johnson", await failedDatabase.QueryAsync<string>("SELECT full_name FROM students"));
-        Assert.False(await failedDatabase.TableExistsAsync("student_emails"));
+        Assert.Empty(await scenario.DatabasesBesideAsync());
+        Assert.Equal(RollbackMode.Undo, journal.Rollback);
+        Assert.Contains("nothing was committed", run.Output);
     }
 }

@@ -62,14 +62,20 @@ public sealed class ManualRollbackTests(PostgresFixture postgres)
         run.AssertExitCode(0);
         Assert.Equal("Succeeded", scenario.Records.TargetStatuses()["Rollback"]);
         var journal = scenario.Records.Journal;
-        Assert.Equal(DeploymentState.RolledBack, journal.State);
+        Assert.Equal(DeploymentState.AwaitingRevert, journal.State);
         DumpAssert.Identical(beforeDeploy, await scenario.DumpAsync());
 
         // The fence went up again before the restore (the stop hook first, while the application could still log in), and stays
-        // up without a revert hook, with the message to a person.
+        // up without a revert hook, with the message to a person: the new code ran, and it does not fit the restored schema.
         Assert.Equal(["stop app-can-log-in"], scenario.HookLog());
         Assert.False(await scenario.App.CanLogInAsync());
         Assert.Contains("REVERT THE APPLICATION CODE", run.Output);
+
+        // Once the code is reverted, MaintenanceOff ends the rollback and gives the application its database back.
+        var lifted = await scenario.RunAsync("MaintenanceOff");
+        lifted.AssertExitCode(0);
+        Assert.True(await scenario.App.CanLogInAsync(), lifted.Output);
+        Assert.Equal(DeploymentState.RolledBack, scenario.Records.Journal.State);
 
         // What the application wrote after Restart is not lost for good: it is in the database kept for forensics.
         var forensic = scenario.FailedDatabaseName(journal.RunId);

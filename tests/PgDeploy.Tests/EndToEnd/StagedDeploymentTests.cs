@@ -59,7 +59,7 @@ public sealed class StagedDeploymentTests(PostgresFixture postgres)
         // One deployment across the three processes: one run id, one journal that tells the whole story.
         journal = scenario.Records.Journal;
         Assert.Equal(DeploymentState.Completed, journal.State);
-        Assert.Equal(["stop", "MaintenanceOn", "Backup", "Migrate", "PostProcess", "Verify", "fence", "Restart", "start"],
+        Assert.Equal(["Prerequisites", "MaintenanceOn", "Backup", "Migrate", "PostProcess", "Verify", "Restart"],
             journal.Events.Select(entry => entry.Target).Distinct());
     }
 }

@@ -7,8 +7,8 @@ using PgDeploy.Tests.Migrations.Support;
 
 namespace PgDeploy.Tests.EndToEnd.Support;
 
-/// <summary>The database (pg_dump of everything), the safe harbors and the hooks' log at one moment.</summary>
-internal sealed record ScenarioSnapshot(string Dump, IReadOnlyList<string> BackupFiles, IReadOnlyList<string> HookLog);
+/// <summary>The database (pg_dump of everything), the safe harbors, the hooks' log and the deployment records (journals, reports) at one moment.</summary>
+internal sealed record ScenarioSnapshot(string Dump, IReadOnlyList<string> BackupFiles, IReadOnlyList<string> HookLog, IReadOnlyDictionary<string, string> Records);
 
 /// <summary>One finished run of the build program.</summary>
 internal sealed record BuildRun(string Command, int ExitCode, string Output)
@@ -173,8 +173,9 @@ internal sealed class DeploymentScenario : IAsyncDisposable
             new { failed = $"{Database.Name}__failed_", restoring = $"{Database.Name}__restore_" })];
     }
 
-    /// <summary>What a refused run must leave as it was: the database, the safe harbors, the hooks' log.</summary>
-    public async Task<ScenarioSnapshot> SnapshotAsync() => new(await DumpAsync(), BackupFiles(), HookLog());
+    /// <summary>What a refused run must leave as it was: the database, the safe harbors, the hooks' log, the deployment records.</summary>
+    public async Task<ScenarioSnapshot> SnapshotAsync() =>
+        new(await DumpAsync(), BackupFiles(), HookLog(), Records.Files().ToDictionary(file => file, File.ReadAllText));
 
     /// <summary>
     /// <paramref name="run"/> changed nothing since <paramref name="before"/>: the same database, no hook ran, no safe harbor was
@@ -187,6 +188,19 @@ internal sealed class DeploymentScenario : IAsyncDisposable
         Assert.Equal(before.BackupFiles, BackupFiles());
         Assert.Equal(before.HookLog, HookLog());
         Assert.Empty(await DatabasesBesideAsync());
+        Assert.Equal(before.Records, Records.Files().ToDictionary(file => file, File.ReadAllText));
+    }
+
+    /// <summary>
+    /// Prerequisites refused the run and nothing after it ran; <paramref name="check"/> is the one check that failed (null: the
+    /// refusal came before the checks).
+    /// </summary>
+    public static void AssertRefusedInPrerequisites(BuildRun run, string? check = null)
+    {
+        run.AssertExitCode(2);
+        Assert.Matches(@"Build failed on [0-9: -]+: Prerequisites failed; Rollback skipped\.", run.Output);
+        var failures = System.Text.RegularExpressions.Regex.Matches(run.Output, @"^\d\d:\d\d:\d\d \[ERR\]\s+FAIL  ([^:]+):", System.Text.RegularExpressions.RegexOptions.Multiline).Select(match => match.Groups[1].Value).ToList();
+        Assert.Equal(check is null ? [] : [check], failures);
     }
 
     /// <summary>
