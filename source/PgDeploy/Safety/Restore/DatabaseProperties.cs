@@ -30,6 +30,8 @@ sealed record DatabaseProperties
     public required IReadOnlyList<DatabaseGrant>? Grants { get; init; }
     public required IReadOnlyList<DatabaseSetting> Settings { get; init; }
 
+    const string DefaultTablespace = "pg_default";
+
     // The locale columns differ by version (daticulocale became datlocale in 17); reading them from to_jsonb(d) takes whichever exist.
     const string PropertiesSql =
         """
@@ -96,6 +98,10 @@ sealed record DatabaseProperties
     }
 
     /// <summary>An empty database to restore into, like this one in everything pg_restore cannot set: owner, encoding, locale, tablespace.</summary>
+    /// <remarks>
+    /// PostgreSQL demands CREATE on any tablespace the statement names, pg_default included, which a database owner with CREATEDB
+    /// seldom has; template0 already puts the new database in pg_default, so only another tablespace is named.
+    /// </remarks>
     public string CreateStatement(string newName)
     {
         var locale = LocaleProvider switch
@@ -106,8 +112,8 @@ sealed record DatabaseProperties
             _ => " LOCALE_PROVIDER libc",
         };
         return $"CREATE DATABASE {DatabaseAdmin.QuoteIdentifier(newName)} TEMPLATE template0 OWNER {DatabaseAdmin.QuoteIdentifier(Owner)} "
-               + $"ENCODING {SqlLiteral.Quote(Encoding)} LC_COLLATE {SqlLiteral.Quote(Collate)} LC_CTYPE {SqlLiteral.Quote(CType)}{locale} "
-               + $"TABLESPACE {DatabaseAdmin.QuoteIdentifier(Tablespace)}";
+               + $"ENCODING {SqlLiteral.Quote(Encoding)} LC_COLLATE {SqlLiteral.Quote(Collate)} LC_CTYPE {SqlLiteral.Quote(CType)}{locale}"
+               + (Tablespace == DefaultTablespace ? "" : $" TABLESPACE {DatabaseAdmin.QuoteIdentifier(Tablespace)}");
     }
 
     /// <summary>Gives <paramref name="newName"/> this database's settings, grants, connection limit, connection switch and comment.</summary>

@@ -38,9 +38,10 @@ static class DatabaseSwap
                 if (clock.Elapsed >= sessionEndTimeout)
                 {
                     throw new DeploymentException(
-                        $"Sessions on '{original}' or '{restored}' kept reconnecting for {sessionEndTimeout.TotalSeconds:0} s, so the restored database could not "
-                        + $"take the name '{original}': {await DescribeSessionsAsync(maintenance, original, restored, cancellationToken)}. Stop what connects: "
-                        + "the application, a connection pooler, an open psql.");
+                        $"Sessions on '{original}' or '{restored}' kept reconnecting, or were not this role's to end, for {sessionEndTimeout.TotalSeconds:0} s, "
+                        + $"so the restored database could not take the name '{original}': {await DescribeSessionsAsync(maintenance, original, restored, cancellationToken)}. "
+                        + "Stop what connects: the application, a connection pooler, an open psql (a role that is no superuser ends other roles' sessions "
+                        + "only with GRANT pg_signal_backend, and a superuser's never).");
                 }
 
                 Log.Debug("Attempt {Attempt} to swap {Restored} in for {Original} met a session: {Reason}", attempt, restored, original, exception.MessageText);
@@ -49,11 +50,16 @@ static class DatabaseSwap
         }
     }
 
-    // PostgreSQL 14+ waits for each ended session to be gone; before 14 the retry loop waits instead.
+    // PostgreSQL 14+ waits for each ended session to be gone; before 14 the retry loop waits instead. A runner that is no superuser
+    // may end only the sessions of roles whose privileges it has, or any but a superuser's with pg_signal_backend; asking for more
+    // would fail the whole swap, so the others are left to the retry loop, which names them if they stay.
     static Task EndSessionsAsync(NpgsqlConnection connection, string first, string second, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
-            $"SELECT pg_terminate_backend(pid{(connection.PostgreSqlVersion.Major >= 14 ? ", 5000" : "")}) FROM pg_stat_activity "
-            + "WHERE datname IN (@first, @second) AND pid <> pg_backend_pid()",
+            $"SELECT pg_terminate_backend(a.pid{(connection.PostgreSqlVersion.Major >= 14 ? ", 5000" : "")}) FROM pg_stat_activity a "
+            + "LEFT JOIN pg_roles r ON r.oid = a.usesysid "
+            + "WHERE a.datname IN (@first, @second) AND a.pid <> pg_backend_pid() "
+            + "AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
+            + "OR (NOT r.rolsuper AND (pg_has_role(r.oid, 'USAGE') OR pg_has_role('pg_signal_backend', 'USAGE'))))",
             new { first, second }, cancellationToken: cancellationToken));
 
     static async Task<string> DescribeSessionsAsync(NpgsqlConnection connection, string first, string second, CancellationToken cancellationToken)

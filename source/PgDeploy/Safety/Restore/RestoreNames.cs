@@ -4,7 +4,8 @@ namespace PgDeploy.Safety;
 
 /// <summary>
 /// The names a restore gives the databases it makes: &lt;db&gt;__restore_&lt;run id&gt; while it fills the new one, and
-/// &lt;db&gt;__failed_&lt;run id&gt; for the original it swaps out and keeps for forensics.
+/// &lt;db&gt;__failed_&lt;run id&gt; for the original it swaps out and keeps for forensics; &lt;db&gt;__probe_&lt;suffix&gt; for the empty
+/// database the rights check creates and drops.
 /// </summary>
 static class RestoreNames
 {
@@ -13,6 +14,8 @@ static class RestoreNames
     public static string Restoring(string database, string runId) => Make(database, $"__restore_{runId}");
 
     public static string Failed(string database, string runId) => Make(database, $"__failed_{runId}");
+
+    public static string Probe(string database, string suffix) => Make(database, $"__probe_{suffix}");
 
     // PostgreSQL truncates identifiers beyond 63 bytes; the database part gives way so the suffix, which makes the name unique, survives.
     static string Make(string database, string suffix)

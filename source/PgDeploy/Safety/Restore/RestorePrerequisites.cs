@@ -3,10 +3,12 @@ using Npgsql;
 
 namespace PgDeploy.Safety;
 
+/// <summary>The connection's role, and what it lacks of the database-wide privileges a restore needs (none for a superuser).</summary>
+sealed record RestoreRunner(string Role, bool Superuser, IReadOnlyList<string> Missing);
+
 /// <summary>
-/// What a restore needs of the connection's role, checked before anything changes: CREATEDB (to create the replacement) and
-/// ownership of the database (to rename it), or superuser; and, to carry over another role's ALTER ROLE … IN DATABASE settings,
-/// CREATEROLE or superuser.
+/// What a restore needs of the connection's role: CREATEDB (to create the replacement) and ownership of the database (to rename it),
+/// or superuser; and, to carry over another role's ALTER ROLE … IN DATABASE settings, CREATEROLE or superuser.
 /// </summary>
 static class RestorePrerequisites
 {
@@ -19,7 +21,7 @@ static class RestorePrerequisites
         WHERE r.rolname = current_user AND d.datname = @name
         """;
 
-    public static async Task CheckAsync(NpgsqlConnection connection, string database, CancellationToken cancellationToken)
+    public static async Task<RestoreRunner> CheckAsync(NpgsqlConnection connection, string database, CancellationToken cancellationToken)
     {
         var privileges = await connection.QuerySingleOrDefaultAsync<Privileges>(
             new CommandDefinition(PrivilegesSql, new { name = database }, cancellationToken: cancellationToken))
@@ -27,31 +29,27 @@ static class RestorePrerequisites
                 $"Database '{database}' does not exist on this server, so it cannot be restored over. Check the connection URL's database; nothing was changed.");
         if (privileges.Superuser)
         {
-            return;
+            return new RestoreRunner(privileges.Role, Superuser: true, []);
         }
 
         var missing = new List<string>();
         if (!privileges.CreateDb)
         {
-            missing.Add($"CREATEDB (grant it with ALTER ROLE {privileges.Role} CREATEDB)");
+            missing.Add($"creating the new database needs CREATEDB (grant it with ALTER ROLE {privileges.Role} CREATEDB)");
         }
 
         if (!privileges.Owns)
         {
-            missing.Add($"ownership of '{database}', which '{privileges.Owner}' owns (make it a member: GRANT {privileges.Owner} TO {privileges.Role})");
+            missing.Add($"swapping names with the original needs ownership of '{database}', which '{privileges.Owner}' owns "
+                        + $"(make it a member: GRANT {privileges.Owner} TO {privileges.Role})");
         }
 
         if (privileges.OtherRolesHaveSettings && !privileges.CreateRole)
         {
-            missing.Add($"CREATEROLE, to carry over other roles' ALTER ROLE … IN DATABASE settings (ALTER ROLE {privileges.Role} CREATEROLE)");
+            missing.Add($"carrying over other roles' ALTER ROLE … IN DATABASE settings needs CREATEROLE (ALTER ROLE {privileges.Role} CREATEROLE)");
         }
 
-        if (missing.Count > 0)
-        {
-            throw new DeploymentException(
-                $"Role '{privileges.Role}' cannot restore database '{database}': a restore creates a new database and swaps names with the original, "
-                + $"which needs {string.Join("; ", missing)}. Grant that, or run as a superuser; nothing was changed.");
-        }
+        return new RestoreRunner(privileges.Role, Superuser: false, missing);
     }
 
     sealed record Privileges(string Role, bool Superuser, bool CreateDb, bool CreateRole, bool Owns, string Owner, bool OtherRolesHaveSettings);

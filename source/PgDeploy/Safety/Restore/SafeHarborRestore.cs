@@ -19,12 +19,18 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
 
     readonly SafeHarborOptions options = options ?? new SafeHarborOptions();
 
-    /// <summary>Fails with what is missing unless the connection's role may restore its database (also for the Prerequisites target).</summary>
-    public static async Task CheckPrerequisitesAsync(string connectionString, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// For the Prerequisites target: proves the connection's role may restore its database, by its privileges, by the roles the dump
+    /// would make pg_restore act as, and by creating and dropping an empty database exactly as a restore would. Fails with everything
+    /// that is missing in one paragraph.
+    /// </summary>
+    /// <returns>What was proven, for the prerequisites' list.</returns>
+    public static async Task<string> CheckPrerequisitesAsync(string connectionString, CancellationToken cancellationToken = default)
     {
         var database = DatabaseOf(connectionString);
-        await using var maintenance = await SafetyConnection.OpenAsync(connectionString, MaintenanceDatabase(database), cancellationToken);
-        await RestorePrerequisites.CheckAsync(maintenance, database, cancellationToken);
+        var maintenanceConnectionString = DatabaseAdmin.WithDatabase(connectionString, MaintenanceDatabase(database));
+        await using var maintenance = await SafetyConnection.OpenAsync(maintenanceConnectionString, null, cancellationToken);
+        return await RestoreRights.ProbeAsync(maintenance, maintenanceConnectionString, connectionString, database, cancellationToken);
     }
 
     /// <summary>Replaces the connection's database with the safe harbor's contents.</summary>
@@ -45,7 +51,7 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
 
         var maintenanceConnectionString = DatabaseAdmin.WithDatabase(connectionString, MaintenanceDatabase(database));
         await using var maintenance = await SafetyConnection.OpenAsync(maintenanceConnectionString, null, cancellationToken);
-        await RestorePrerequisites.CheckAsync(maintenance, database, cancellationToken);
+        await RestoreRights.CheckAsync(maintenance, connectionString, database, cancellationToken);
         var (serverVersionNum, _) = await SafetyConnection.ReadServerVersionAsync(maintenance, cancellationToken);
         var pgRestore = await SafeHarborBackup.FindPgRestoreAsync(manifest, serverVersionNum / 10000, options, cancellationToken);
 
@@ -164,21 +170,9 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
         return (failed, size, dropSql);
     }
 
-    // Best effort, whatever the cancellation token says: a half-restored database must not be left behind under a name that looks deliberate.
-    static async Task<string> DropHalfRestoredAsync(string maintenanceConnectionString, string restoring)
-    {
-        try
-        {
-            await DatabaseAdmin.DropDatabaseAsync(maintenanceConnectionString, restoring, CancellationToken.None);
-            return $"the partly restored database '{restoring}' was dropped";
-        }
-        catch (NpgsqlException exception)
-        {
-            Log.Warning("Could not drop the partly restored database {Restoring}: {Reason}", restoring, exception.Message);
-            return $"the partly restored database '{restoring}' could not be dropped ({exception.Message.TrimEnd('.')}): drop it with "
-                   + $"DROP DATABASE {DatabaseAdmin.QuoteIdentifier(restoring)};";
-        }
-    }
+    static async Task<string> DropHalfRestoredAsync(string maintenanceConnectionString, string restoring) =>
+        await ScratchDatabase.DropAsync(maintenanceConnectionString, restoring, "partly restored database")
+        ?? $"the partly restored database '{restoring}' was dropped";
 
     static string DatabaseOf(string connectionString) =>
         new NpgsqlConnectionStringBuilder(connectionString).Database is { Length: > 0 } database

@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 
 namespace PgDeploy.Safety.Verification;
@@ -7,53 +6,15 @@ namespace PgDeploy.Safety.Verification;
 /// never checked the rows that existed when such a key was added.
 static class ForeignKeyChecks
 {
-    // Properties, not a positional record: Dapper matches constructors by the column's type, which for an array is System.Array.
-    sealed class ForeignKeyRow
-    {
-        public string Name { get; init; } = "";
-        public string ChildSchema { get; init; } = "";
-        public string ChildTable { get; init; } = "";
-        public string ParentSchema { get; init; } = "";
-        public string ParentTable { get; init; } = "";
-        public bool Validated { get; init; }
-        public bool MatchFull { get; init; }
-        public string[] ChildColumns { get; init; } = [];
-        public string[] ParentColumns { get; init; } = [];
-        public string[] EqualityOperators { get; init; } = [];
-    }
-
-    /// conparentid = 0 keeps a foreign key on a partitioned table once, at its parent (whose query
-    /// covers every partition), and leaves out the copies PostgreSQL keeps on each partition and for
-    /// each partition of a partitioned parent table. Temporary tables belong to other sessions.
-    const string CatalogSql =
-        """
-        SELECT c.conname AS Name, cn.nspname AS ChildSchema, cc.relname AS ChildTable, pn.nspname AS ParentSchema, pc.relname AS ParentTable,
-               c.convalidated AS Validated, c.confmatchtype = 'f' AS MatchFull,
-               ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(attnum, position)
-                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.position) AS ChildColumns,
-               ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(attnum, position)
-                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum ORDER BY k.position) AS ParentColumns,
-               ARRAY(SELECT format('%I.%s', n.nspname, o.oprname) FROM unnest(c.conpfeqop) WITH ORDINALITY e(oid, position)
-                     JOIN pg_operator o ON o.oid = e.oid JOIN pg_namespace n ON n.oid = o.oprnamespace ORDER BY e.position) AS EqualityOperators
-        FROM pg_constraint c
-        JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
-        JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-        WHERE c.contype = 'f' AND c.conparentid = 0 AND cc.relpersistence <> 't'
-        ORDER BY cn.nspname, cc.relname, c.conname
-        """;
-
     public static async Task<IReadOnlyList<CheckResult>> RunAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, GuardedQuery query, CancellationToken cancellationToken)
     {
-        var keys = await connection.QueryAsync<ForeignKeyRow>(new CommandDefinition(CatalogSql, transaction: transaction, cancellationToken: cancellationToken));
         var checks = new List<CheckResult>();
-        foreach (var key in keys)
+        foreach (var key in await ForeignKeyCatalog.ReadAsync(connection, transaction, cancellationToken))
         {
-            var reference = new Reference(
-                new TableName(key.ChildSchema, key.ChildTable), key.ChildColumns, new TableName(key.ParentSchema, key.ParentTable), key.ParentColumns,
-                key.MatchFull, key.EqualityOperators);
+            var reference = key.Reference;
             var note = key.Validated ? "" : "NOT VALID: PostgreSQL never checked the rows older than the constraint.";
-            checks.Add(await OrphanCheck.RunAsync(query, $"Foreign key {key.Name}: {reference}{(key.MatchFull ? " MATCH FULL" : "")}", reference, note, cancellationToken));
+            checks.Add(await OrphanCheck.RunAsync(query, $"Foreign key {key.Name}: {reference}{(reference.MatchFull ? " MATCH FULL" : "")}", reference, note, cancellationToken));
         }
         return checks;
     }

@@ -3,10 +3,10 @@ using Npgsql;
 
 namespace PgDeploy.Safety.Verification;
 
-/// Runs the checks' queries inside the upgrade's transaction, each in a read-only savepoint that is
-/// always rolled back: a failing query then leaves the upgrade's transaction usable, and no check, not
-/// even a verify query that writes, can change what is about to be committed. A PostgresException from
-/// a query reaches the caller only after the savepoint is rolled back.
+/// Runs the checks' queries inside the caller's transaction (the upgrade's, or a read-only snapshot),
+/// each in a read-only savepoint that is always rolled back: a failing query then leaves the transaction
+/// usable, and no check, not even a verify query that writes, can change what is about to be committed.
+/// A PostgresException from a query reaches the caller only after the savepoint is rolled back.
 sealed class GuardedQuery(NpgsqlConnection connection, NpgsqlTransaction transaction)
 {
     const string Savepoint = "pgdeploy_verify";
@@ -14,6 +14,21 @@ sealed class GuardedQuery(NpgsqlConnection connection, NpgsqlTransaction transac
     /// <param name="Count">How many rows the query returned.</param>
     /// <param name="FirstRows">The first rows as text, e.g. "(id=7, email=NULL)".</param>
     public sealed record Sample(long Count, IReadOnlyList<string> FirstRows);
+
+    /// <param name="Count">How many rows break the rule.</param>
+    /// <param name="Examples">A few of their keys, e.g. "(account_id=7)".</param>
+    public sealed record Rows(long Count, IReadOnlyList<string> Examples);
+
+    /// Counts the rows of a FROM … WHERE clause and, only when there are any, reads a few distinct <paramref name="keys"/>
+    /// of them: the usual answer, none, then costs one scan.
+    public async Task<Rows> CountWithExamplesAsync(string fromWhere, string keys, int keep, CancellationToken cancellationToken)
+    {
+        var count = await CountAsync($"SELECT count(*) {fromWhere}", cancellationToken);
+        if (count == 0)
+            return new Rows(0, []);
+        var examples = await SampleAsync($"SELECT DISTINCT {keys} {fromWhere} LIMIT {keep}", keep, cancellationToken);
+        return new Rows(count, examples.FirstRows);
+    }
 
     public Task<long> CountAsync(string sql, CancellationToken cancellationToken) =>
         RunAsync(sql, async (reader, token) => await reader.ReadAsync(token) ? reader.GetInt64(0) : 0, cancellationToken);
