@@ -35,11 +35,11 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
             return Task.FromResult("refer to no credential of the runner");
         });
         await preflight.CheckAsync("client tools", () => Backup.CheckClientToolsAsync(site.ConnectionString, cancellationToken));
-        await preflight.CheckAsync("rights to restore", async () =>
-        {
-            await SafeHarborRestore.CheckPrerequisitesAsync(site.ConnectionString, cancellationToken);
-            return "may create and rename the database";
-        });
+        await preflight.CheckAsync("rights to restore", () => SafeHarborRestore.CheckPrerequisitesAsync(site.ConnectionString, cancellationToken));
+        // What pg_restore re-checks when it re-adds constraints: a dump of rows that break one cannot be restored.
+        if (state < DeploymentState.Harbored)
+            await preflight.CheckAsync("constraints hold", () =>
+                RestorableConstraints.CheckAsync(site.ConnectionString, request.Settings.Migrations.ScriptStatementTimeout, cancellationToken));
         if (state < DeploymentState.Fenced)
             await preflight.CheckAsync("write fence", () => CheckFenceAsync(cancellationToken));
 
