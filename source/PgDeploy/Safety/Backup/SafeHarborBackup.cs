@@ -21,7 +21,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
 
     string BackupDirectory => Path.GetFullPath(settings.Directory);
 
-    /// <summary>Dumps the connection's database, verifies the dump, writes its manifest, makes both read-only, and prunes old ones.</summary>
+    /// <summary>Dumps the connection's database, verifies the dump, writes its manifest, makes both read-only (and readable by their owner only), and prunes old ones.</summary>
     /// <param name="environment">The environment's name, e.g. "prod"; part of the file name and the manifest.</param>
     /// <param name="appVersion">The application version the database is at, if known.</param>
     public async Task<SafeHarbor> TakeAsync(
@@ -33,7 +33,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
         var (pgDump, pgRestore, serverVersionNum, serverVersion) = await FindClientToolsAsync(connectionString, cancellationToken);
 
         var format = settings.Format;
-        Directory.CreateDirectory(BackupDirectory);
+        BackupDirectoryAccess.Prepare(BackupDirectory);
         var fileName = SafeHarborName.For(environment, connection.Database, appVersion, startedUtc, runId, format);
         var dumpPath = Path.Combine(BackupDirectory, fileName);
         var manifestPath = BackupManifest.PathFor(dumpPath);
@@ -51,6 +51,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
         DeletePartial(partialDump, partialManifest, format);
         try
         {
+            ReadOnlyDump.CreateEmpty(partialDump, format);
             Log.Information("Taking the safe harbor of database {Database} with {PgDump} ({Format} format) into {Path}",
                 connection.Database, pgDump.Path, PgDumpRunner.FormatName(format), dumpPath);
             IReadOnlyList<TableRowCount> rowCounts;
