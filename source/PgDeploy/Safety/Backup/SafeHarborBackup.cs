@@ -34,6 +34,8 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
 
         var format = settings.Format;
         BackupDirectoryAccess.Prepare(BackupDirectory);
+        // The caller holds the database's deployment lock, so what is left of an earlier dump of it is from a run that was killed.
+        StalePartials.Remove(BackupDirectory, environment, connection.Database);
         var fileName = SafeHarborName.For(environment, connection.Database, appVersion, startedUtc, runId, format);
         var dumpPath = Path.Combine(BackupDirectory, fileName);
         var manifestPath = BackupManifest.PathFor(dumpPath);
@@ -46,9 +48,8 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
 
         // Written under a temporary name in the same directory and renamed only once verified, so a dump under a safe
         // harbor's name is always complete; the rename stays within one file system and is atomic.
-        var partialDump = dumpPath + ".partial";
-        var partialManifest = manifestPath + ".partial";
-        DeletePartial(partialDump, partialManifest, format);
+        var partialDump = dumpPath + SafeHarborName.PartialSuffix;
+        var partialManifest = manifestPath + SafeHarborName.PartialSuffix;
         try
         {
             ReadOnlyDump.CreateEmpty(partialDump, format);

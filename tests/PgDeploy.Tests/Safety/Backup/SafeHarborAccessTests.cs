@@ -11,7 +11,7 @@ namespace PgDeploy.Tests.Safety.Backup;
 
 /// <summary>
 /// A safe harbor holds all of the database, the application users' passwords included: no other local user may read it, not even
-/// while pg_dump writes it.
+/// while pg_dump writes it. What a killed run left of one is removed by the next run of the same database, and nothing else is.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 [Collection(PostgresCollection.Name)]
@@ -23,6 +23,7 @@ public sealed class SafeHarborAccessTests(PostgresFixture postgres) : IDisposabl
         OwnerOnlyDirectory | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
     const UnixFileMode ReadOnlyFile = UnixFileMode.UserRead;
     const UnixFileMode ReadOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserExecute;
+    static readonly DateTime LongAgo = new(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     readonly BackupDirectory directory = new();
 
@@ -107,9 +108,60 @@ public sealed class SafeHarborAccessTests(PostgresFixture postgres) : IDisposabl
             $"To close it, run chmod 700 {shared} as its owner, or set backup.directory to a directory of the user that runs the deployments", warning);
     }
 
+    [Fact]
+    public async Task What_a_killed_run_left_of_a_safe_harbor_is_removed_by_the_next_run_of_the_same_database_and_nothing_else_is()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await SeedAsync(database);
+        var name = DatabaseOf(database);
+        var otherDatabase = DatabaseOf(await postgres.CreateDatabaseAsync());
+        string Entry(string fileName) => Path.Combine(directory.Path, fileName);
+
+        // Left by killed runs of this environment and database: a custom dump with its manifest, and a directory dump that had
+        // already been made read-only when its run was killed, just before the rename.
+        var killed = SafeHarborName.For(EnvironmentName, name, "0.2", LongAgo, "killed", DumpFormat.Custom);
+        var killedDirectory = SafeHarborName.For(EnvironmentName, name, null, LongAgo.AddSeconds(1), "killed-too", DumpFormat.Directory);
+        File.WriteAllText(Entry($"{killed}.partial"), "half a dump");
+        File.WriteAllText(Entry($"{killed}.manifest.json.partial"), "{");
+        Directory.CreateDirectory(Entry($"{killedDirectory}.partial"));
+        File.WriteAllText(Entry($"{killedDirectory}.partial/toc.dat"), "half a dump");
+        File.SetUnixFileMode(Entry($"{killedDirectory}.partial/toc.dat"), ReadOnlyFile);
+        File.SetUnixFileMode(Entry($"{killedDirectory}.partial"), ReadOnlyDirectory);
+        // Not this database's, or not this tool's: another database's dump may be being written right now.
+        string[] others =
+        [
+            $"{SafeHarborName.For(EnvironmentName, otherDatabase, "0.2", LongAgo, "running", DumpFormat.Custom)}.partial",
+            $"{SafeHarborName.For("staging", name, "0.2", LongAgo, "running", DumpFormat.Custom)}.partial",
+            $"{killed}.partial.keep",
+            "notes.partial",
+        ];
+        foreach (var other in others)
+        {
+            File.WriteAllText(Entry(other), "not ours");
+        }
+
+        using var log = new CapturedLog();
+        var backup = Backup(directory.Path, DumpFormat.Directory, keep: 1);
+        var first = await backup.TakeAsync(database, EnvironmentName, "0.3", NewRunId());
+        var second = await backup.TakeAsync(database, EnvironmentName, "0.3", NewRunId());
+
+        Assert.Equal(
+            others.Append(Path.GetFileName(second.DumpPath)).Append(Path.GetFileName(second.ManifestPath)).Order(StringComparer.Ordinal),
+            Directory.GetFileSystemEntries(directory.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.All(others, other => Assert.Equal("not ours", File.ReadAllText(Entry(other))));
+        var removal = $"left unfinished by an earlier safe harbor of database {name} that was stopped before it completed";
+        Assert.Equal(
+            new[] { $"{killed}.manifest.json.partial", $"{killed}.partial", $"{killedDirectory}.partial" }.Select(entry => $"[INF] Removed {Entry(entry)}, {removal}").Order(StringComparer.Ordinal),
+            log.Mentioning(removal).Order(StringComparer.Ordinal));
+        // backup.keep = 1: the first safe harbor, read-only and owner-only, was deleted when the second was taken.
+        Assert.False(Directory.Exists(first.DumpPath) || File.Exists(first.ManifestPath));
+        Assert.Contains(log.Mentioning(first.DumpPath), line => line.StartsWith("[INF] Deleted the old safe harbor", StringComparison.Ordinal));
+    }
+
     public void Dispose() => directory.Dispose();
 
-    static SafeHarborBackup Backup(string harbors) => new(new BackupSettings { Directory = harbors });
+    static SafeHarborBackup Backup(string harbors, DumpFormat format = DumpFormat.Custom, int keep = 10) =>
+        new(new BackupSettings { Directory = harbors, Format = format, Keep = keep });
 
     /// <summary>Until the run's pg_dump session waits for a table lock: it has started and opened its output.</summary>
     static async Task WaitUntilPgDumpWaitsForALockAsync(string database, string runId, Task taking)
