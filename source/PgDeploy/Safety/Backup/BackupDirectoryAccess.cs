@@ -5,8 +5,8 @@ namespace PgDeploy.Safety;
 /// <summary>
 /// Keeps the backup directory to its owner: a safe harbor holds all of the database, the application users' passwords
 /// included. A new directory is created 0700. An existing one of this user that its group or others may enter is tightened to
-/// 0700. One of another user is left as it is, with a warning: it may be shared on purpose, and this run is not its owner to
-/// decide; the dumps in it are owner-only all the same.
+/// 0700. One of another user is left as it is, with a warning: it may be shared on purpose, which is for its owner to decide;
+/// the dumps in it are owner-only all the same.
 /// </summary>
 static class BackupDirectoryAccess
 {
