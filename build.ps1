@@ -62,5 +62,14 @@ else {
 
 Write-Output "Microsoft (R) .NET SDK version $(& $env:DOTNET_EXE --version)"
 
-ExecSafe { & $env:DOTNET_EXE build $BuildProjectFile /nodeReuse:false /p:UseSharedCompilation=false -nologo -clp:NoSummary --verbosity quiet }
-ExecSafe { & $env:DOTNET_EXE run --project $BuildProjectFile --no-build -- $BuildArguments }
+# Compiles the build program and prints only its path: at any verbosity `dotnet build` ends with its own "Build succeeded",
+# which read like the outcome of the deployment that follows. Errors and warnings still reach the console.
+$BuildProgram = & $env:DOTNET_EXE build $BuildProjectFile /nodeReuse:false /p:UseSharedCompilation=false -nologo --verbosity quiet -target:Build -getProperty:TargetPath
+if ($LASTEXITCODE) { exit $LASTEXITCODE }
+if (-not ($BuildProgram -is [string]) -or -not (Test-Path -LiteralPath $BuildProgram -PathType Leaf)) {
+    [Console]::Error.WriteLine("build.ps1: building $BuildProjectFile named no program to run (its TargetPath was '$BuildProgram'): the project must build one assembly for one target framework. Set TargetFramework (not TargetFrameworks) and run again.")
+    exit 1
+}
+
+# The build program itself, not `dotnet run`: nothing stands between it and the console, and its exit code is this script's.
+ExecSafe { & $env:DOTNET_EXE $BuildProgram $BuildArguments }

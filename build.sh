@@ -55,5 +55,15 @@ fi
 
 echo "Microsoft (R) .NET SDK version $("$DOTNET_EXE" --version)"
 
-"$DOTNET_EXE" build "$BUILD_PROJECT_FILE" /nodeReuse:false /p:UseSharedCompilation=false -nologo -clp:NoSummary --verbosity quiet
-"$DOTNET_EXE" run --project "$BUILD_PROJECT_FILE" --no-build -- "$@"
+# Compiles the build program and prints only its path: at any verbosity `dotnet build` ends with its own "Build succeeded",
+# which read like the outcome of the deployment that follows. Errors and warnings still reach stderr.
+BUILD_PROGRAM=$("$DOTNET_EXE" build "$BUILD_PROJECT_FILE" /nodeReuse:false /p:UseSharedCompilation=false -nologo --verbosity quiet -target:Build -getProperty:TargetPath)
+if [[ ! -f "$BUILD_PROGRAM" ]]; then
+    echo "build.sh: building $BUILD_PROJECT_FILE named no program to run (its TargetPath was '$BUILD_PROGRAM'): the project must build one assembly for one target framework. Set TargetFramework (not TargetFrameworks) and run again." >&2
+    exit 1
+fi
+
+# exec: this script's process becomes the build program, so a signal sent to it (SIGTERM from CI or kill, Ctrl-C) reaches the
+# program, which stops the running target and runs its failure handling, and the caller gets the program's exit code (130
+# after an interrupt) once that is done.
+exec "$DOTNET_EXE" "$BUILD_PROGRAM" "$@"

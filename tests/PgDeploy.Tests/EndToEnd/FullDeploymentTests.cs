@@ -63,14 +63,15 @@ public sealed class FullDeploymentTests(PostgresFixture postgres)
             await scenario.Database.QueryAsync<string>("SELECT first_name || ' ' || last_name FROM students ORDER BY id"));
         Assert.Equal(0, await scenario.Database.ScalarAsync<long>("SELECT count(*) FROM students s LEFT JOIN student_emails e ON e.student_id = s.id WHERE e.email IS NULL"));
 
-        // The safe harbor and its manifest are where the journal says, and read-only.
+        // The safe harbor and its manifest are where the journal says, read-only and readable by their owner only, as is the directory.
         var harbor = journal.SafeHarbor!;
         var manifest = harbor + ".manifest.json";
         Assert.Equal(scenario.BackupDirectory, Path.GetDirectoryName(harbor));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(scenario.BackupDirectory));
         Assert.All([harbor, manifest], file =>
         {
             Assert.True(File.Exists(file), $"{file} is missing");
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(file));
+            Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(file));
         });
     }
 }

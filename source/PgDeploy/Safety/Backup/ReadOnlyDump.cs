@@ -3,13 +3,40 @@ using PgDeploy.Environments;
 namespace PgDeploy.Safety;
 
 /// <summary>
-/// Makes a safe harbor read-only (files 0444, a directory dump's directory 0555) so nothing appends to or rewrites it by
-/// accident, and deletes one (retention), which needs it writable again first.
+/// Keeps a safe harbor to its owner, since it holds all of the database, the application users' passwords included: the dump
+/// is created owner-only before pg_dump writes a byte of it, is made read-only once verified (files 0400, a directory dump's
+/// directory 0500) so nothing appends to or rewrites it by accident, and is made writable again to be deleted (retention).
+/// On Windows only the read-only attribute is set; the directory's ACL decides who reads it.
 /// </summary>
 static class ReadOnlyDump
 {
-    const UnixFileMode ReadOnlyFile = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-    const UnixFileMode ReadOnlyDirectory = ReadOnlyFile | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+    const UnixFileMode ReadOnlyFile = UnixFileMode.UserRead;
+    const UnixFileMode ReadOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// An empty file (custom format) or directory (directory format) for pg_dump to write into, owner-only from the start:
+    /// pg_dump -Fc keeps the mode of a file it truncates, and pg_dump -Fd fills an existing empty directory, whose files no
+    /// one else can reach. Left to itself pg_dump -Fc would create a file everyone may read while it is being written.
+    /// </summary>
+    public static void CreateEmpty(string path, DumpFormat format)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        if (format == DumpFormat.Directory)
+        {
+            Directory.CreateDirectory(path, ReadOnlyDirectory | UnixFileMode.UserWrite);
+        }
+        else
+        {
+            new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = ReadOnlyFile | UnixFileMode.UserWrite,
+            }).Dispose();
+        }
+    }
 
     public static void Protect(string path, DumpFormat format) => SetReadOnly(path, format, readOnly: true);
 

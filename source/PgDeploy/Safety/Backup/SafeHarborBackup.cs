@@ -21,7 +21,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
 
     string BackupDirectory => Path.GetFullPath(settings.Directory);
 
-    /// <summary>Dumps the connection's database, verifies the dump, writes its manifest, makes both read-only, and prunes old ones.</summary>
+    /// <summary>Dumps the connection's database, verifies the dump, writes its manifest, makes both read-only (and readable by their owner only), and prunes old ones.</summary>
     /// <param name="environment">The environment's name, e.g. "prod"; part of the file name and the manifest.</param>
     /// <param name="appVersion">The application version the database is at, if known.</param>
     /// <param name="provenance">The database's identity and state, and the fence it is taken in: what proves later that it is the safe harbor of that state.</param>
@@ -35,7 +35,9 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
         var (pgDump, pgRestore, serverVersionNum, serverVersion) = await FindClientToolsAsync(connectionString, cancellationToken);
 
         var format = settings.Format;
-        Directory.CreateDirectory(BackupDirectory);
+        BackupDirectoryAccess.Prepare(BackupDirectory);
+        // The caller holds the database's deployment lock, so what is left of an earlier dump of it is from a run that was killed.
+        StalePartials.Remove(BackupDirectory, environment, connection.Database);
         var fileName = SafeHarborName.For(environment, connection.Database, appVersion, startedUtc, runId, format);
         var dumpPath = Path.Combine(BackupDirectory, fileName);
         var manifestPath = BackupManifest.PathFor(dumpPath);
@@ -48,11 +50,11 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
 
         // Written under a temporary name in the same directory and renamed only once verified, so a dump under a safe
         // harbor's name is always complete; the rename stays within one file system and is atomic.
-        var partialDump = dumpPath + ".partial";
-        var partialManifest = manifestPath + ".partial";
-        DeletePartial(partialDump, partialManifest, format);
+        var partialDump = dumpPath + SafeHarborName.PartialSuffix;
+        var partialManifest = manifestPath + SafeHarborName.PartialSuffix;
         try
         {
+            ReadOnlyDump.CreateEmpty(partialDump, format);
             Log.Information("Taking the safe harbor of database {Database} with {PgDump} ({Format} format) into {Path}",
                 connection.Database, pgDump.Path, PgDumpRunner.FormatName(format), dumpPath);
             IReadOnlyList<TableRowCount> rowCounts;

@@ -12,11 +12,11 @@ namespace PgDeploy.Tests.Safety.Backup;
 [Collection(PostgresCollection.Name)]
 public sealed class SafeHarborBackupTests(PostgresFixture postgres) : IDisposable
 {
-    const UnixFileMode ReadOnlyFile = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    const UnixFileMode ReadOnlyFile = UnixFileMode.UserRead;
     readonly BackupDirectory directory = new();
 
     [Fact]
-    public async Task Writes_a_verified_read_only_dump_with_a_manifest_named_after_the_deployment()
+    public async Task Writes_a_verified_owner_only_read_only_dump_with_a_manifest_named_after_the_deployment()
     {
         var database = await postgres.CreateDatabaseAsync();
         await SeedAsync(database);
@@ -51,7 +51,7 @@ public sealed class SafeHarborBackupTests(PostgresFixture postgres) : IDisposabl
     }
 
     [Fact]
-    public async Task A_directory_dump_is_taken_in_parallel_and_made_read_only_file_by_file()
+    public async Task A_directory_dump_is_taken_in_parallel_and_made_read_only_and_owner_only_file_by_file()
     {
         var database = await postgres.CreateDatabaseAsync();
         await SeedAsync(database);
@@ -62,7 +62,7 @@ public sealed class SafeHarborBackupTests(PostgresFixture postgres) : IDisposabl
         Assert.EndsWith(".dir", harbor.DumpPath);
         Assert.Contains("-vunknown-", harbor.DumpPath);
         Assert.Null(harbor.Manifest.AppVersion);
-        Assert.Equal(ReadOnlyFile | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute, File.GetUnixFileMode(harbor.DumpPath));
+        Assert.Equal(ReadOnlyFile | UnixFileMode.UserExecute, File.GetUnixFileMode(harbor.DumpPath));
         var files = Directory.GetFiles(harbor.DumpPath);
         Assert.Contains(files, file => Path.GetFileName(file) == "toc.dat");
         Assert.All(files, file => Assert.Equal(ReadOnlyFile, File.GetUnixFileMode(file)));

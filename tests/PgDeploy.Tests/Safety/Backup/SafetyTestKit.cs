@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
@@ -5,6 +6,10 @@ using Dapper;
 using Npgsql;
 using PgDeploy.Postgres;
 using PgDeploy.Safety;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Display;
 
 namespace PgDeploy.Tests.Safety.Backup;
 
@@ -58,7 +63,7 @@ static partial class SafetyTestKit
         return RestrictLine().Replace(dump, "");
     }
 
-    /// <summary>Flips one byte in the middle of a custom-format dump (as root, its 0444 mode does not stop the write).</summary>
+    /// <summary>Flips one byte in the middle of a custom-format dump (as root, its 0400 mode does not stop the write).</summary>
     public static void FlipOneByte(string path)
     {
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -93,4 +98,26 @@ sealed class BackupDirectory : IDisposable
 
         Directory.Delete(Path, recursive: true);
     }
+}
+
+/// <summary>What is logged while it is alive, each event rendered as the build's console shows it: "[WRN] message".</summary>
+sealed class CapturedLog : ILogEventSink, IDisposable
+{
+    static readonly MessageTemplateTextFormatter Formatter = new("[{Level:u3}] {Message:lj}");
+    readonly ILogger previous = Log.Logger;
+    readonly ConcurrentQueue<string> events = new();
+
+    public CapturedLog() => Log.Logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(this).CreateLogger();
+
+    /// <summary>The events that mention <paramref name="text"/>, such as a test's own directory: tests of other collections may log meanwhile.</summary>
+    public IReadOnlyList<string> Mentioning(string text) => events.Where(line => line.Contains(text, StringComparison.Ordinal)).ToList();
+
+    public void Emit(LogEvent logEvent)
+    {
+        using var writer = new StringWriter();
+        Formatter.Format(logEvent, writer);
+        events.Enqueue(writer.ToString());
+    }
+
+    public void Dispose() => Log.Logger = previous;
 }
