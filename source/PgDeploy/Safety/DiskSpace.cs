@@ -26,7 +26,7 @@ public static class DiskSpace
         var probe = Path.Combine(backupDirectory, $".pgdeploy-write-probe-{Guid.NewGuid():N}");
         try
         {
-            Directory.CreateDirectory(backupDirectory);
+            BackupDirectoryAccess.Prepare(backupDirectory);
             File.WriteAllBytes(probe, [0]);
             File.Delete(probe);
         }
