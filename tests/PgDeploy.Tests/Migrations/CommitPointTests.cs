@@ -46,7 +46,7 @@ public sealed class CommitPointTests(PostgresFixture postgres)
         migrations.Script("0.2", "020_index_scores.sql", IndexScoresConcurrently.Replace("-- deploy:no-transaction", "-- (the directive is missing)"));
         var database = await TestDatabase.CreateAsync(postgres);
 
-        var refusal = await Assert.ThrowsAsync<DeploymentException>(() => Deployment.RunAsync(database, migrations, "0.2"));
+        var refusal = await Assert.ThrowsAsync<DeploymentRefusedException>(() => Deployment.RunAsync(database, migrations, "0.2"));
 
         Assert.Contains("v0.2/020_index_scores.sql:3: CREATE INDEX CONCURRENTLY cannot run inside a transaction block", refusal.Message);
         Assert.Contains("-- deploy:no-transaction", refusal.Message);

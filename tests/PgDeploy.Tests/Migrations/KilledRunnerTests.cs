@@ -43,11 +43,11 @@ public sealed class KilledRunnerTests(PostgresFixture postgres, ITestOutputHelpe
         await AssertBuildSucceedsAsync(root, database, "0.1");
         var dumpBefore = await database.DumpAsync();
 
-        using (var killed = await BuildProgram.StartAsync(root, database.ConnectionString, "Migrate", "--skip", "--version", "0.2"))
+        using (var killed = await BuildProgram.StartAsync(root, database.ConnectionString, "Deploy", "--version", "0.2"))
         {
             var sleeper = await WaitForSleepingBackendAsync(database, killed);
             Assert.DoesNotContain(killed.CommandLine(), argument => argument.Contains(password));
-            Assert.Contains("Migrate", killed.CommandLine());
+            Assert.Contains("Deploy", killed.CommandLine());
 
             await killed.KillAsync();
             var clock = Stopwatch.StartNew();
@@ -82,9 +82,9 @@ public sealed class KilledRunnerTests(PostgresFixture postgres, ITestOutputHelpe
 
     private static async Task<string> AssertBuildSucceedsAsync(BuildRoot root, TestDatabase database, string version)
     {
-        using var build = await BuildProgram.StartAsync(root, database.ConnectionString, "Migrate", "--skip", "--version", version);
+        using var build = await BuildProgram.StartAsync(root, database.ConnectionString, "Deploy", "--version", version);
         var exitCode = await build.WaitForExitAsync(TimeSpan.FromMinutes(2));
-        Assert.True(exitCode == 0, $"Migrate --version {version} exited with {exitCode}:{Environment.NewLine}{build.Output}");
+        Assert.True(exitCode == 0, $"Deploy --version {version} exited with {exitCode}:{Environment.NewLine}{build.Output}");
         return build.Output;
     }
 

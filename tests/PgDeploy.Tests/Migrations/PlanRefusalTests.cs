@@ -101,7 +101,7 @@ public sealed class PlanRefusalTests(PostgresFixture postgres)
             }
         }
 
-        var refusal = await Assert.ThrowsAsync<DeploymentException>(() => Deployment.RunAsync(database, migrations, "0.4"));
+        var refusal = await Assert.ThrowsAsync<DeploymentRefusedException>(() => Deployment.RunAsync(database, migrations, "0.4"));
 
         Assert.Contains($"Database '{database.Name}' has tables but no deployment history (pgdeploy.history)", refusal.Message);
         Assert.Contains("Adopt it first with ./build.sh Baseline --version <the version it is at>; nothing was changed.", refusal.Message);
@@ -129,7 +129,7 @@ public sealed class PlanRefusalTests(PostgresFixture postgres)
         var historyBefore = await database.HistoryAsync();
         var dumpBefore = await database.DumpAsync();
 
-        var refusal = await Assert.ThrowsAsync<DeploymentException>(() => Deployment.RunAsync(database, migrations, target));
+        var refusal = await Assert.ThrowsAsync<DeploymentRefusedException>(() => Deployment.RunAsync(database, migrations, target));
 
         Assert.StartsWith(Refused, refusal.Message);
         Assert.Equal(historyBefore, await database.HistoryAsync());

@@ -35,7 +35,7 @@ public sealed class StagedPhaseTests(PostgresFixture postgres)
         await Deployment.RunAsync(database, migrations, "0.3");
         await RunPhaseAsync(database, migrations, Deployment.NewRunId(), UpgradePhase.Migrate);
 
-        var refused = await Assert.ThrowsAsync<DeploymentException>(() => RunPhaseAsync(database, migrations, Deployment.NewRunId(), UpgradePhase.PostProcess));
+        var refused = await Assert.ThrowsAsync<DeploymentRefusedException>(() => RunPhaseAsync(database, migrations, Deployment.NewRunId(), UpgradePhase.PostProcess));
 
         Assert.Contains("it was added after the version was deployed", refused.Message);
     }
