@@ -121,8 +121,6 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
     public Task<string> VerifyAndCommitAsync(CancellationToken cancellationToken) =>
         FlowStepAsync(DeploymentStep.Verify, "Verify", async () =>
         {
-            if (State != DeploymentState.Applying)
-                throw new DeploymentRefusedException($"Verify checks an applied upgrade, and deployment {journal!.RunId} is {StateMachine.Describe(State)}: run Migrate first; nothing was changed.");
             var run = await UpgradeAsync(cancellationToken);
             await run.PlanAsync(cancellationToken);
             var session = run.Session!;

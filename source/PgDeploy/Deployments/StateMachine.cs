@@ -80,8 +80,8 @@ public static class StateMachine
             DeploymentStep.Prerequisites => Admission.Run(state),
             DeploymentStep.Fence => FlowStep(state, DeploymentState.Idle, DeploymentState.Fencing),
             DeploymentStep.Harbor => FlowStep(state, DeploymentState.Fenced, DeploymentState.Harboring),
-            DeploymentStep.Migrate or DeploymentStep.PostProcess or DeploymentStep.Verify =>
-                FlowStep(state, DeploymentState.Harbored, DeploymentState.Applying),
+            DeploymentStep.Migrate or DeploymentStep.PostProcess => FlowStep(state, DeploymentState.Harbored, DeploymentState.Applying),
+            DeploymentStep.Verify => FlowStep(state, DeploymentState.Applying, DeploymentState.Applying),
             DeploymentStep.Restart => FlowStep(state, DeploymentState.Committed, DeploymentState.Restarting),
             DeploymentStep.Rollback => AdmitRollback(state, situation),
             DeploymentStep.LiftFence => AdmitLiftFence(state, situation),
