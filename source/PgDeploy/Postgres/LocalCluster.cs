@@ -56,7 +56,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             SecretFile.Write(layout.InitDbPasswordFile, cluster.Password);
             await cluster.InitializeAsync(layout.InitDbPasswordFile, cancellationToken);
-            await cluster.StartServerAsync(cancellationToken);
+            await cluster.StartAsync(cancellationToken);
             return cluster;
         }
         catch
@@ -111,7 +111,7 @@ public sealed class LocalCluster : IAsyncDisposable
         }
         else
         {
-            await cluster.StartServerAsync(cancellationToken);
+            await cluster.StartAsync(cancellationToken);
         }
 
         await cluster.CheckLoginAsync(cancellationToken);
@@ -223,7 +223,8 @@ public sealed class LocalCluster : IAsyncDisposable
         Log.Debug("Initialized PostgreSQL {Major} cluster in {DataDirectory}", ServerMajorVersion, DataDirectory);
     }
 
-    private async Task StartServerAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the server of this cluster; after StopAsync, a temporary cluster goes through crash recovery, as after a power cut.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var result = await ServerOsUser.RunAsync(
             binaries.PgCtl, ["start", "-D", DataDirectory, "-l", layout.LogFile, "-w", "-t", StartTimeoutSeconds], cancellationToken);

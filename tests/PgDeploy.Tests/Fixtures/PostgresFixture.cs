@@ -32,6 +32,10 @@ public sealed class PostgresFixture(IMessageSink diagnostics) : IAsyncLifetime
         diagnostics.OnMessage(new DiagnosticMessage($"PostgreSQL tests run against: {Backend}"));
     }
 
+    /// <summary>The fixture's helpers over a server a test owns, e.g. one it crashes and restarts.</summary>
+    public static PostgresFixture Over(string serverConnectionString) =>
+        new(new NullMessageSink()) { Backend = "a server of the test's own", ServerConnectionString = serverConnectionString };
+
     /// <summary>A connection string to a new, empty database of its own.</summary>
     public async Task<string> CreateDatabaseAsync()
     {

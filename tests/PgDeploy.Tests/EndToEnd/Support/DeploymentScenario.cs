@@ -65,6 +65,21 @@ internal sealed class DeploymentScenario : IAsyncDisposable
 
     public string BackupDirectory => Path.Combine(Root.Directory, "backups");
 
+    /// <summary>The hook <paramref name="hook"/> (stop, start, revert) logs its line, then waits until <see cref="ReleaseHooks"/>.</summary>
+    public void HoldHook(string hook)
+    {
+        Directory.CreateDirectory(Path.Combine(Root.Directory, "hold"));
+        File.WriteAllText(Path.Combine(Root.Directory, "hold", hook), "");
+    }
+
+    public void ReleaseHooks()
+    {
+        if (Directory.Exists(Path.Combine(Root.Directory, "hold")))
+        {
+            Directory.Delete(Path.Combine(Root.Directory, "hold"), recursive: true);
+        }
+    }
+
     /// <summary>How the build is started unless a test says otherwise: the runner's connection and the secrets of hooks and smoke checks.</summary>
     public BuildLaunch Launch => new()
     {

@@ -25,7 +25,13 @@ internal static class ScenarioEnvironmentFile
     /// <param name="loginProbe">A shell command that prints whether the application's role can log in right now.</param>
     public static string Json(ScenarioSettings settings, string appRole, string hookLog, string loginProbe, string applicationUrl)
     {
-        JsonObject Hook(string name) => new() { ["command"] = $"echo \"{name} $({loginProbe})\" >> '{hookLog}'", ["timeout"] = "30s" };
+        // A hook logs, then waits while hold/<name> exists beside the log: a test holds the deployment inside the hook to kill it there.
+        var hold = Path.Combine(Path.GetDirectoryName(hookLog)!, "hold") + "/";
+        JsonObject Hook(string name) => new()
+        {
+            ["command"] = $"echo \"{name} $({loginProbe})\" >> '{hookLog}'; while [ -e '{hold}{name}' ]; do sleep 0.1; done",
+            ["timeout"] = "60s",
+        };
 
         var hooks = new JsonObject { ["stop"] = Hook("stop"), ["start"] = Hook("start") };
         if (settings.RevertHook)
