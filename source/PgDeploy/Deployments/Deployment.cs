@@ -196,6 +196,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                 await DeploymentRollback.UndoSequencesAsync(site!, journal!, cancellationToken);
             var lifted = await Fence.LiftAsync(cancellationToken);
             var after = StateMachine.After(state, DeploymentStep.LiftFence);
+            if (after == DeploymentState.Abandoned)
+                Harbors.RemoveStalePartials();
             if (journal is not null && after != state)
             {
                 journal.FenceLiftedAt ??= DateTimeOffset.UtcNow;

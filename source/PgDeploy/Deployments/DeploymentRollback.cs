@@ -75,6 +75,7 @@ sealed class DeploymentRollback(
                 """, journal.FromVersion, journal.FromVersion, request.EnvironmentName);
             done += $"; revert the application's code to {journal.FromVersion}, then run ./build.sh MaintenanceOff";
         }
+        harbors.RemoveStalePartials();
         enter(StateMachine.After(DeploymentState.RollingBack, DeploymentStep.Rollback, previousBack), "Rollback", done);
         return done;
     }

@@ -19,6 +19,13 @@ sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
         return await Backup.TakeAsync(site.ConnectionString, request.EnvironmentName, journal.FromVersion, journal.RunId, cancellationToken, provenance);
     }
 
+    /// A dump killed half-way is no safe harbor; once its deployment is undone or finished, nothing will resume it.
+    public void RemoveStalePartials()
+    {
+        if (Directory.Exists(request.BackupDirectory))
+            StalePartials.Remove(request.BackupDirectory, request.EnvironmentName, site.Identity.Database);
+    }
+
     /// For Prerequisites: the given dump is this database's, of its current history, and taken inside the fence
     /// that is up now; refused before anything changes otherwise.
     public async Task<string> CheckGivenAsync(string givenDump, CancellationToken cancellationToken) =>

@@ -108,7 +108,11 @@ public sealed class UpgradeSession : IAsyncDisposable
             await transaction.RollbackAsync();
             rolledBack = true;
         }
-        catch (NpgsqlException exception) { Log.Debug(exception, "Rollback on a broken connection"); }
+        // Npgsql reports a connection that broke under the transaction (a server crash, a restart) as a disposed transaction.
+        catch (Exception exception) when (exception is NpgsqlException or ObjectDisposedException)
+        {
+            Log.Debug(exception, "Rollback on a broken connection");
+        }
         await transaction.DisposeAsync();
         transaction = null;
         uncommitted.Clear();
@@ -147,7 +151,7 @@ public sealed class UpgradeSession : IAsyncDisposable
                 Entry(step, elapsed, success: false) with { ErrorSqlState = failure.SqlState, ErrorStatement = failure.Statement, ErrorMessage = failure.Reason },
                 CancellationToken.None);
         }
-        catch (NpgsqlException recordError)
+        catch (Exception recordError) when (recordError is NpgsqlException or InvalidOperationException)
         {
             Log.Warning("The failure of {Step} could not be recorded in {Table}: {Error}", step.DisplayName, HistoryTable.QualifiedName, recordError.Message);
         }
