@@ -71,9 +71,14 @@ sealed class BenchRoot : IDisposable
 
     public string Directory { get; }
 
-    public string DeploymentsDirectory => Path.Combine(Directory, ".nuke", "temp", "deployments", BuildProgram.Environment);
+    public string DeploymentsDirectory => Path.Combine(Directory, ".nuke", "temp", "deployments");
 
-    public string JournalFile => Path.Combine(DeploymentsDirectory, "journal.json");
+    /// <summary>The journal of <paramref name="database"/>: the build keeps one per database, in a folder named after it and its cluster.</summary>
+    public string JournalFile(string database) =>
+        System.IO.Directory.GetDirectories(DeploymentsDirectory, $"{database}-*")
+            .Select(folder => Path.Combine(folder, "journal.json"))
+            .SingleOrDefault(File.Exists)
+        ?? throw new InvalidOperationException($"The build program left no journal of database {database} under {DeploymentsDirectory}.");
 
     public void Dispose()
     {

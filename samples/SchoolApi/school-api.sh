@@ -75,7 +75,7 @@ ensure_built() {
     # No MSBuild node or compiler server may outlive the build: one holding this hook's output open would hang the caller.
     # From the project's physical directory: reached through a symbolic link, MSBuild would miss the repository's
     # Directory.Build.props above it.
-    (cd "$(cd "$here" && pwd -P)" && dotnet build . -v q -nologo -nodeReuse:false -p:UseSharedCompilation=false) ||
+    (cd "$(cd "$here" && pwd -P)" && dotnet build . -v q -nologo -clp:NoSummary -nodeReuse:false -p:UseSharedCompilation=false) ||
         fail "the build of samples/SchoolApi failed"
 }
 

@@ -125,15 +125,23 @@ public sealed class ParameterTests : IDisposable
     }
 
     [Fact]
-    public void Non_default_parameters_are_logged_with_their_source()
+    public void Non_default_parameters_are_logged_with_their_source_in_the_log_file_and_on_the_console_only_when_verbose()
     {
         sandbox.Environment["RETRIES"] = "4";
 
         Run("--target-env", "prod");
 
+        var log = sandbox.Read(".nuke/temp/build.log");
+        Assert.Contains("| D | ", log);
+        Assert.Contains("Parameter TargetEnv = prod (command line)", log);
+        Assert.Contains("Parameter Retries = 4 (environment variable RETRIES)", log);
+        Assert.DoesNotContain("Parameter Stage", log);
+        Assert.DoesNotContain("Parameter ", sandbox.Output);
+        Assert.DoesNotContain("[DBG]", sandbox.Output);
+
+        Run("--target-env", "prod", "--verbosity", "verbose");
+
         Assert.Contains("[DBG] Parameter TargetEnv = prod (command line)", sandbox.Output);
-        Assert.Contains("[DBG] Parameter Retries = 4 (environment variable RETRIES)", sandbox.Output);
-        Assert.DoesNotContain("Parameter Stage", sandbox.Output);
     }
 
     [Fact]

@@ -191,14 +191,15 @@ sealed class WindowFigure(BenchContext context)
 
     static Outcome ReadOutcome(BenchRoot root)
     {
-        using var journal = JsonDocument.Parse(File.ReadAllText(root.JournalFile));
+        var journalFile = root.JournalFile(Database);
+        using var journal = JsonDocument.Parse(File.ReadAllText(journalFile));
         var runId = journal.RootElement.GetProperty("runId").GetString()!;
         var raised = journal.RootElement.GetProperty("fenceRaisedAt").GetDateTimeOffset();
         var lifted = journal.RootElement.GetProperty("fenceLiftedAt");
         if (lifted.ValueKind != JsonValueKind.String)
-            throw new InvalidOperationException($"The journal {root.JournalFile} records no lifted fence: the window did not end.");
+            throw new InvalidOperationException($"The journal {journalFile} records no lifted fence: the window did not end.");
         var state = journal.RootElement.GetProperty("state").GetString()!;
-        var reportFile = Path.Combine(root.DeploymentsDirectory, runId, "report.json");
+        var reportFile = Path.Combine(Path.GetDirectoryName(journalFile)!, runId, "report.json");
         using var report = JsonDocument.Parse(File.ReadAllText(reportFile));
         var targets = report.RootElement.GetProperty("targets").EnumerateArray().ToDictionary(
             target => target.GetProperty("name").GetString()!,

@@ -7,7 +7,9 @@ namespace PgDeploy.Deployments;
 /// goes on. Read without the lock and without changing anything.
 public sealed record DeploymentStatus(
     UpgradeStatus Database,
+    string Journal,
     string? RunId,
+    bool Unfinished,
     string State,
     string? FromVersion,
     string? TargetVersion,
@@ -21,16 +23,22 @@ public sealed record DeploymentStatus(
         var database = await UpgradeStatus.ReadAsync(site.ConnectionString, request.Catalog(), cancellationToken);
         var fence = await new FenceControl(request, site).StatusAsync(cancellationToken);
         var active = journal is { } current && StateMachine.IsActive(current.State);
-        var next = active
-            ? StateMachine.NextCommand(journal!.State, journal.FromVersion, journal.TargetVersion, request.EnvironmentName)
-            : fence is { IsUp: true }
-                ? $"./build.sh MaintenanceOff --target-env {request.EnvironmentName} lifts the fence, which no unfinished deployment holds"
-                : database.PendingSteps.Count > 0 && database.LatestVersion is { } latest
-                    ? $"./build.sh Deploy --version {latest} --target-env {request.EnvironmentName} deploys what is pending"
-                    : "nothing: the database is up to date and no deployment is unfinished";
+        var environment = request.EnvironmentName;
+        // While another run holds the lock, the journal read here is changing under it: any command would only wait for that run.
+        var next = database.LockHolder is { } holder
+            ? $"wait: a run holds the deployment lock now ({holder}); run ./build.sh Status --target-env {environment} again when it has ended"
+            : active
+                ? StateMachine.NextCommand(journal!.State, journal.FromVersion, journal.TargetVersion, environment)
+                : fence is { IsUp: true }
+                    ? $"./build.sh MaintenanceOff --target-env {environment} lifts the fence, which no unfinished deployment holds"
+                    : database.PendingSteps.Count > 0 && database.LatestVersion is { } latest
+                        ? $"./build.sh Deploy --version {latest} --target-env {environment} deploys what is pending"
+                        : "nothing: the database is up to date and no deployment is unfinished";
         return new DeploymentStatus(
             database,
+            journal?.Path ?? request.JournalPath ?? DeploymentJournal.DefaultPath(request.DeploymentsDirectory, site.Identity),
             journal?.RunId,
+            active,
             journal is null ? "none" : StateMachine.Describe(journal.State),
             journal?.FromVersion,
             journal?.TargetVersion,
@@ -45,7 +53,8 @@ public sealed record DeploymentStatus(
         var lines = new List<string> { Database.Describe() };
         lines.Add(RunId is null
             ? "No deployment of this database is recorded here."
-            : $"Deployment {RunId} ({FromVersion ?? "empty"} -> {TargetVersion}): {State}.");
+            : $"{(Unfinished ? "Unfinished deployment" : "Last deployment")} {RunId} ({FromVersion ?? "empty"} -> {TargetVersion}): {State}.");
+        lines.Add($"Journal: {Journal}");
         lines.Add($"Write fence: {Fence}");
         if (SafeHarbor is not null)
             lines.Add($"Safe harbor: {SafeHarbor}");

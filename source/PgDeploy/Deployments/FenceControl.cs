@@ -17,7 +17,8 @@ sealed class FenceControl(DeploymentRequest request, DeploymentSite site)
             return null;
         }
         var raised = await fence.RaiseAsync(runId, cancellationToken);
-        Log.Information("{Fence}", raised.Describe());
+        // Each caller says in its own words what raising the fence meant; the console shows that line once.
+        Log.Debug("{Fence}", raised.Describe());
         return raised;
     }
 

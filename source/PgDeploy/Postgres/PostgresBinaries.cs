@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using CliWrap.Buffered;
 
 namespace PgDeploy.Postgres;
 
@@ -82,11 +84,25 @@ public static partial class PostgresBinaries
     internal static int? ParseMajorVersion(string versionOutput) =>
         VersionPattern().Match(versionOutput) is { Success: true } match ? int.Parse(match.Groups[1].Value) : null;
 
-    private static async Task<int?> ReadMajorVersionAsync(string program, CancellationToken cancellationToken)
+    private static async Task<int?> ReadMajorVersionAsync(string program, CancellationToken cancellationToken) =>
+        (await ReadVersionAsync(program, cancellationToken)).Output is { } version ? ParseMajorVersion(version) : null;
+
+    /// <summary>
+    /// What <c>program --version</c> printed (trimmed), or its result when it failed. Asked once per program and process: every
+    /// target looks the tools up again, and each probe would start a process.
+    /// </summary>
+    internal static async Task<(string? Output, BufferedCommandResult? Failure)> ReadVersionAsync(string program, CancellationToken cancellationToken)
     {
+        if (VersionOutputs.TryGetValue(program, out var known))
+        {
+            return (known, null);
+        }
+
         var result = await ProcessRunner.RunAsync(program, ["--version"], cancellationToken);
-        return result.IsSuccess ? ParseMajorVersion(result.StandardOutput) : null;
+        return result.IsSuccess ? (VersionOutputs[program] = result.StandardOutput.Trim(), null) : (null, result);
     }
+
+    private static readonly ConcurrentDictionary<string, string> VersionOutputs = new(StringComparer.Ordinal);
 
     // Debian's versioned directories come first so that, at equal majors, a real binary wins over /usr/bin's pg_wrapper,
     // which picks its version anew on every call.

@@ -13,7 +13,7 @@ internal sealed class BuildOptions
         ("skip", "Targets to skip; a bare --skip skips every target that was not invoked."),
         ("help", "Shows this help."),
         ("plan", "Shows the execution plan and writes .nuke/temp/execution-plan.html; runs nothing."),
-        ("verbosity", "Logging verbosity. Default: Normal. Allowed values: Quiet, Minimal, Normal, Verbose."),
+        ("verbosity", "Console verbosity; Verbose adds the debug lines that .nuke/temp/build.log always has. Default: Normal. Allowed values: Quiet, Minimal, Normal, Verbose."),
         ("profile", "Loads .nuke/parameters.<name>.json for each name; later profiles win."),
         ("root", "Root directory. Default: the nearest directory above with a .nuke directory; a bare --root means the working directory."),
         ("host", "Host to log for. Default: detected from GITHUB_ACTIONS or GITLAB_CI. Allowed values: Terminal, GitHubActions, GitLab."),

@@ -28,11 +28,12 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
         var log = new BuildLog(output, verbosity, host);
         var consoleTemplate = ConsoleTemplate + (verbosity == Verbosity.Verbose ? "{Exception}" : "");
         var consoleFormatter = new MessageTemplateTextFormatter(consoleTemplate);
+        // The console tells a person one line per step; the file logs keep every detail (Debug and Verbose) whatever the verbosity.
         var level = verbosity switch
         {
             Verbosity.Quiet => LogEventLevel.Error,
             Verbosity.Minimal => LogEventLevel.Warning,
-            Verbosity.Normal => LogEventLevel.Debug,
+            Verbosity.Normal => LogEventLevel.Information,
             _ => LogEventLevel.Verbose,
         };
 

@@ -95,7 +95,8 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
             File.Move(partialManifest, manifestPath, overwrite: false);
 
             var harbor = new SafeHarbor(dumpPath, manifest);
-            Log.Information(
+            // The deployment reports the safe harbor in a line of its own; the figures stay in the log file.
+            Log.Debug(
                 "Safe harbor {Path} taken in {Duration:0.0} s: {Size} bytes, SHA-256 {Sha256}, {Tables} tables with {Rows} rows, by {PgDumpVersion}",
                 dumpPath, clock.Elapsed.TotalSeconds, manifest.SizeBytes, manifest.Sha256, rowCounts.Count,
                 rowCounts.Where(count => !count.Partitioned).Sum(count => count.Rows), manifest.PgDumpVersion);

@@ -46,7 +46,7 @@ public sealed record FenceStatus(string Database, FenceRecord? Record)
         ? $"No write fence is up on database '{Database}'."
         : $"A write fence is up on database '{Database}' since {FenceText.Time(Record.RaisedAt)}, raised by run {Record.RunId}: " +
           $"{(Record.DisabledRoles.Count == 0 ? "it disabled no role" : $"{string.Join(", ", Record.DisabledRoles)} cannot log in")}; " +
-          "new sessions are read-only by default. Lift it with ./build.sh MaintenanceOff.";
+          "new sessions are read-only by default.";
 }
 
 static class FenceText

@@ -38,20 +38,23 @@ static class ClientToolRunner
                 $"Could not start {tool.Path} while {doing}: it is gone or this user may not execute it. Reinstall the PostgreSQL client or fix its permissions. {fix}".TrimEnd());
         }
 
-        if (result.IsSuccess)
-        {
-            return result.StandardOutput;
-        }
-
-        var said = StandardErrorTail(result.StandardError);
-        throw new DeploymentException(
-            $"{tool.Name} {tool.MajorVersion} failed while {doing} (exit code {result.ExitCode}): "
-            + $"{(said.Length > 0 ? connection?.Redact(said) ?? said : "it printed no error")}. {fix}".TrimEnd());
+        return result.IsSuccess ? result.StandardOutput : throw Failure(tool, result, connection, doing, fix);
     }
 
     /// <summary>The full first line of `--version`, e.g. "pg_dump (PostgreSQL) 15.13 (Debian 15.13-1)", for the manifest.</summary>
-    public static async Task<string> ReadVersionAsync(ClientTool tool, CancellationToken cancellationToken) =>
-        (await RunAsync(tool, ["--version"], null, "reporting its version", "Reinstall the PostgreSQL client.", cancellationToken)).Trim();
+    public static async Task<string> ReadVersionAsync(ClientTool tool, CancellationToken cancellationToken)
+    {
+        var (output, failure) = await PostgresBinaries.ReadVersionAsync(tool.Path, cancellationToken);
+        return output ?? throw Failure(tool, failure!, null, "reporting its version", "Reinstall the PostgreSQL client.");
+    }
+
+    static DeploymentException Failure(ClientTool tool, BufferedCommandResult result, LibpqEnvironment? connection, string doing, string fix)
+    {
+        var said = StandardErrorTail(result.StandardError);
+        return new DeploymentException(
+            $"{tool.Name} {tool.MajorVersion} failed while {doing} (exit code {result.ExitCode}): "
+            + $"{(said.Length > 0 ? connection?.Redact(said) ?? said : "it printed no error")}. {fix}".TrimEnd());
+    }
 
     // The end of what the tool said is where its reason is; one line, so the message stays one paragraph.
     static string StandardErrorTail(string standardError)
