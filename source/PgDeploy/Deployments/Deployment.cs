@@ -181,6 +181,9 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                 return admission.Note;
             var rollback = new DeploymentRollback(request, site!, journal!, Fence, Application, Harbors, Facts);
             var note = await rollback.RunAsync(state, admission.Mode, byHand, Enter, Record, cancellationToken);
+            // The database is back, but the application stays fenced until a person has reverted its code.
+            if (journal!.State == DeploymentState.AwaitingRevert)
+                verdict.PersonNeeded();
             return note;
         }, cancellationToken, onFailure: exception => new PersonNeededException(
             $"Rollback could not finish: {exception.Message.TrimEnd('.')}. {WhatIsUp()} Fix the cause and run ./build.sh Rollback --target-env {Environment} again: " +

@@ -58,8 +58,8 @@ public sealed class ManualRollbackTests(PostgresFixture postgres)
 
         var run = await scenario.RunAsync("Rollback", "--confirm-database", database, "--discard-writes-since-restart");
 
-        // The Rollback that was asked for succeeded: exit 0, although the deployment it undoes is now rolled back.
-        run.AssertExitCode(0);
+        // The Rollback itself succeeded, but the application stays fenced until a person reverts its code: exit 3 says so to CI.
+        run.AssertExitCode(3);
         Assert.Equal("Succeeded", scenario.Records.TargetStatuses()["Rollback"]);
         var journal = scenario.Records.Journal;
         Assert.Equal(DeploymentState.AwaitingRevert, journal.State);
