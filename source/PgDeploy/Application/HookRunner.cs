@@ -52,7 +52,7 @@ public sealed class HookRunner(ApplicationEnvironment environment, HttpClient ht
             .ExecuteAsync(cancellationToken);
         if (result.ExitCode != 0)
             throw new DeploymentException(
-                $"{kind.Describe()} failed with exit code {result.ExitCode}: {Tail(variables.Mask(errors.ToString()))} Fix the command in the environment's settings file or run it by hand, then run again.");
+                $"{kind.Describe()} failed with exit code {result.ExitCode}{Said(Tail(variables.Mask(errors.ToString())))} Fix the command in the environment's settings file or run it by hand, then run again.");
     }
 
     /// CliWrap sets these over this process's own environment and removes those given as null: every other variable of
@@ -79,6 +79,9 @@ public sealed class HookRunner(ApplicationEnvironment environment, HttpClient ht
             throw new DeploymentException(
                 $"{name} answered {(int)response.StatusCode} {response.ReasonPhrase}. Check the service behind {hook.Url} and run again.");
     }
+
+    /// A hook that failed without a word on stderr leaves only its exit code to report.
+    static string Said(string stderr) => stderr.Length == 0 ? "." : $": {stderr.TrimEnd('.')}.";
 
     static string Tail(string text) => text.Length <= 500 ? text.Trim() : "..." + text[^500..].Trim();
 }

@@ -15,11 +15,14 @@ sealed record StepFailure(string Headline, string Reason, string? SqlState, stri
         var where = statement is null ? step.DisplayName : $"{step.DisplayName} at line {statement.Line}";
         if (exception is OperationCanceledException)
             return new($"{where} was interrupted.", "aborted by the operator", null, statementText, "Run the deployment again when ready.");
+        if (postgres is null && exception is NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException })
+            return new($"{where} failed: the connection to the server was lost ({exception.Message.TrimEnd('.')}); the server rolls back what was not committed.",
+                "connection lost", null, statementText, "Check that the server is up and reachable, then run the same command again.");
         if (postgres is null)
             return new($"{where} failed: {exception.Message}", exception.Message, null, statementText, "Fix the step and run again.");
 
         var reason = $"{postgres.SqlState}: {postgres.MessageText}";
-        var shown = statementText is null ? "" : $" Statement: {Shorten(statementText)}";
+        var shown = statementText is null ? "" : $" Statement: {Shorten(statementText).TrimEnd(';', ' ')}.";
         return new($"{where} failed with {reason}.{Hint(postgres)}{shown}", reason, postgres.SqlState, statementText, RemedyFor(postgres));
     }
 

@@ -23,10 +23,10 @@ public static class DiskSpace
 
     static void CheckWritable(string backupDirectory)
     {
+        BackupDirectoryAccess.Prepare(backupDirectory);
         var probe = Path.Combine(backupDirectory, $".pgdeploy-write-probe-{Guid.NewGuid():N}");
         try
         {
-            BackupDirectoryAccess.Prepare(backupDirectory);
             File.WriteAllBytes(probe, [0]);
             File.Delete(probe);
         }

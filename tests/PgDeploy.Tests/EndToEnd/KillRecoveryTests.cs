@@ -176,6 +176,45 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         await AssertRestoredAsync(scenario, rollback, before);
     }
 
+    /// <summary>
+    /// The repository's own school migrations, whose 0.4 hashes every password in C# (PostProcess) at the real Argon2 cost: the
+    /// run is killed while it hashes, inside the transaction that Migrate began, and a plain Deploy then does the whole version.
+    /// </summary>
+    [Fact]
+    public async Task After_a_kill_during_PostProcess_the_next_plain_Deploy_applies_the_whole_version_once()
+    {
+        using var root = new BuildRoot();
+        var database = await TestDatabase.CreateAsync(postgres);
+        var launch = new BuildLaunch { ConnectionString = database.ConnectionString, MigrationsDirectory = Path.Combine(TestPaths.RepositoryRoot, "migrations") };
+        var atV03 = await RunAsync(root, launch, "Deploy", "--version", "0.3");
+        atV03.AssertExitCode(0);
+        await database.ExecuteAsync("""
+            INSERT INTO schools (name, email_domain) VALUES ('Hill School', 'hill.example');
+            INSERT INTO users (school_id, role, email, first_name, last_name, password)
+            SELECT 1, 'student', 'student' || g || '@hill.example', 'First' || g, 'Last' || g, 'secret-' || g FROM generate_series(1, 400) AS g;
+            """);
+        var before = await database.DumpAsync();
+
+        using (var build = await BuildProgram.StartAsync(root, launch, "Deploy", "--version", "0.4"))
+        {
+            await WaitUntilAsync(build, "PostProcess hashes passwords", () => Task.FromResult(build.Output.Contains("Argon2 profile: owasp", StringComparison.Ordinal)));
+            await build.KillAsync();
+        }
+
+        Assert.Equal(DeploymentState.Applying, new DeploymentRecords(root.Directory, database.Name).Journal.State);
+        DumpAssert.Identical(before, await database.DumpAsync());
+
+        var cheap = launch with { Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "test" } };
+        var recovery = await RunAsync(root, cheap, "Deploy", "--version", "0.4");
+        recovery.AssertExitCode(0);
+        Assert.Equal(new AppVersion(0, 4), await database.CurrentVersionAsync());
+        var applied = (await database.HistoryAsync()).Where(row => row.Success && row.Version == "0.4").Select(row => row.Name).ToList();
+        Assert.Equal(Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "migrations", "v0.4")).Select(Path.GetFileName).Order(StringComparer.Ordinal), applied.Order(StringComparer.Ordinal));
+        Assert.Equal(400, await database.ScalarAsync<long>("SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$%'"));
+        Assert.Equal(DeploymentState.Completed, new DeploymentRecords(root.Directory, database.Name).Journal.State);
+        Assert.True(await database.DeploymentLockIsFreeAsync());
+    }
+
     /// <summary>Case 14 of issue 8: the server crashes and restarts while Migrate waits inside the upgrade's transaction.</summary>
     [Fact]
     public async Task A_server_crash_during_Migrate_is_undone_the_fence_lifted_and_a_rerun_deploys()
@@ -353,6 +392,12 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.Empty(await scenario.DatabasesBesideAsync());
         Assert.True(await scenario.Database.DeploymentLockIsFreeAsync());
         Assert.DoesNotContain(scenario.BackupFiles(), file => file.Contains(".partial", StringComparison.Ordinal));
+    }
+
+    private static async Task<BuildRun> RunAsync(BuildRoot root, BuildLaunch launch, params string[] arguments)
+    {
+        using var build = await BuildProgram.StartAsync(root, launch, arguments);
+        return new BuildRun(string.Join(' ', arguments), await build.WaitForExitAsync(TimeSpan.FromMinutes(3)), build.Output);
     }
 
     private static async Task CrashAndRestartAsync(LocalCluster cluster)

@@ -17,6 +17,21 @@ static class BackupDirectoryAccess
 
     public static void Prepare(string directory)
     {
+        try
+        {
+            PrepareOwnerOnly(directory);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new DeploymentException(
+                $"The backup directory {directory} cannot hold a safe harbor: {exception.Message.TrimEnd('.')}. It must be a directory that the user " +
+                "running the deployment may write (backup.directory in the environment's settings); make it one, or point backup.directory elsewhere, and run again.",
+                exception);
+        }
+    }
+
+    static void PrepareOwnerOnly(string directory)
+    {
         // On Windows the directory's ACL decides who reads it, as it always did.
         if (OperatingSystem.IsWindows())
         {
