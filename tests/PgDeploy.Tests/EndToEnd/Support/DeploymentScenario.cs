@@ -91,8 +91,12 @@ internal sealed class DeploymentScenario : IAsyncDisposable
         },
     };
 
-    /// <param name="dedicatedRunnerPassword">Deploy as a LOGIN superuser of the test's own with this password, instead of the fixture's superuser.</param>
-    public static async Task<DeploymentScenario> CreateAsync(PostgresFixture postgres, string? dedicatedRunnerPassword = null)
+    /// <param name="dedicatedRunnerPassword">Deploy as a LOGIN role of the test's own with this password, instead of the fixture's superuser.</param>
+    /// <param name="superuser">
+    /// False: the dedicated runner is no superuser; it owns the database, may create databases (to restore), and may make the
+    /// application's role NOLOGIN and end its sessions (to fence): CREATEDB, CREATEROLE and pg_signal_backend.
+    /// </param>
+    public static async Task<DeploymentScenario> CreateAsync(PostgresFixture postgres, string? dedicatedRunnerPassword = null, bool superuser = true)
     {
         var database = await TestDatabase.CreateAsync(postgres);
         var runnerConnectionString = database.ConnectionString;
@@ -102,7 +106,13 @@ internal sealed class DeploymentScenario : IAsyncDisposable
             dedicatedRunner = $"deployer_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5))}";
             await using var server = new NpgsqlConnection(postgres.ServerConnectionString);
             await server.OpenAsync();
-            await server.ExecuteAsync($"CREATE ROLE {DatabaseAdmin.QuoteIdentifier(dedicatedRunner)} LOGIN SUPERUSER PASSWORD '{dedicatedRunnerPassword}'");
+            var quoted = DatabaseAdmin.QuoteIdentifier(dedicatedRunner);
+            await server.ExecuteAsync($"CREATE ROLE {quoted} LOGIN {(superuser ? "SUPERUSER" : "CREATEDB CREATEROLE")} PASSWORD '{dedicatedRunnerPassword}'");
+            if (!superuser)
+            {
+                await server.ExecuteAsync($"ALTER DATABASE {DatabaseAdmin.QuoteIdentifier(database.Name)} OWNER TO {quoted}; GRANT pg_signal_backend TO {quoted}");
+            }
+
             var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString);
             runnerConnectionString = $"postgres://{dedicatedRunner}:{Uri.EscapeDataString(dedicatedRunnerPassword)}@{builder.Host}:{builder.Port}/{builder.Database}";
         }

@@ -14,6 +14,12 @@ internal sealed record ScenarioSettings
 
     /// <summary>backup.clientToolDirectory: take pg_dump and pg_restore from there only.</summary>
     public string? ClientToolDirectory { get; init; }
+
+    /// <summary>Shell commands a hook (stop, start, revert) runs after its log line, in the build root: to fail it, or to log what it sees.</summary>
+    public IReadOnlyDictionary<string, string> HookCommands { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>migrations.deploymentLockWait: how long a run waits for another run's deployment lock before it is refused.</summary>
+    public string DeploymentLockWait { get; init; } = "10s";
 }
 
 /// <summary>Writes the environment settings file for a scenario: hooks that log to a file, the fake application's health and smoke checks.</summary>
@@ -25,11 +31,13 @@ internal static class ScenarioEnvironmentFile
     /// <param name="loginProbe">A shell command that prints whether the application's role can log in right now.</param>
     public static string Json(ScenarioSettings settings, string appRole, string hookLog, string loginProbe, string applicationUrl)
     {
-        // A hook logs, then waits while hold/<name> exists beside the log: a test holds the deployment inside the hook to kill it there.
+        // A hook logs, then waits while hold/<name> exists beside the log (a test holds the deployment inside the hook to kill it
+        // there), then runs the test's own commands for it.
         var hold = Path.Combine(Path.GetDirectoryName(hookLog)!, "hold") + "/";
         JsonObject Hook(string name) => new()
         {
-            ["command"] = $"echo \"{name} $({loginProbe})\" >> '{hookLog}'; while [ -e '{hold}{name}' ]; do sleep 0.1; done",
+            ["command"] = $"echo \"{name} $({loginProbe})\" >> '{hookLog}'; while [ -e '{hold}{name}' ]; do sleep 0.1; done"
+                          + (settings.HookCommands.TryGetValue(name, out var more) ? $" && {more}" : ""),
             ["timeout"] = "60s",
         };
 
@@ -62,7 +70,7 @@ internal static class ScenarioEnvironmentFile
                 ["expectStatus"] = 200,
                 ["expectBody"] = FakeApplication.Welcome,
             }),
-            ["migrations"] = new JsonObject { ["deploymentLockWait"] = "10s" },
+            ["migrations"] = new JsonObject { ["deploymentLockWait"] = settings.DeploymentLockWait },
         };
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
