@@ -30,6 +30,11 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
     {
         /// <summary>In MaintenanceOn, while the stop hook runs: the fence is being raised.</summary>
         MaintenanceOn,
+        /// <summary>
+        /// Right after MaintenanceOn, before Backup began: a run of MaintenanceOn alone leaves exactly this on disk (the journal at
+        /// Fenced, the fence up, the application stopped), since Backup writes its own state before it does anything else.
+        /// </summary>
+        AfterMaintenanceOn,
         /// <summary>In Backup, while pg_dump waits for a table lock: the fence is up, the safe harbor half-written.</summary>
         Backup,
         /// <summary>In Migrate, inside the upgrade's transaction.</summary>
@@ -42,6 +47,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
 
     [Theory]
     [InlineData(KillPoint.MaintenanceOn, DeploymentState.Fencing)]
+    [InlineData(KillPoint.AfterMaintenanceOn, DeploymentState.Fenced)]
     [InlineData(KillPoint.Backup, DeploymentState.Harboring)]
     [InlineData(KillPoint.Migrate, DeploymentState.Applying)]
     [InlineData(KillPoint.Verify, DeploymentState.Applying)]
@@ -63,6 +69,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
 
     [Theory]
     [InlineData(KillPoint.MaintenanceOn)]
+    [InlineData(KillPoint.AfterMaintenanceOn)]
     [InlineData(KillPoint.Backup)]
     [InlineData(KillPoint.Migrate)]
     [InlineData(KillPoint.Verify)]
@@ -233,6 +240,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
 
         failed.AssertExitCode(1);
         Assert.DoesNotMatch(@"(?m)(Failed|failed:?)\s+NpgsqlTransaction\s*$", failed.Output);
+        Assert.Contains("v0.2/015_gate.sql failed: the connection to the server was lost", failed.Output);
         Assert.Contains("Nothing of this deployment is committed", failed.Output);
         Assert.Equal(DeploymentState.RolledBack, scenario.Records.Journal.State);
         Assert.True(await scenario.App.CanLogInAsync(), $"Nothing was committed, so the fence must come down:{Environment.NewLine}{failed.Output}");
@@ -308,6 +316,12 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
     /// <summary>Starts Deploy 0.2, holds it at <paramref name="point"/>, kills it, and lets go of what held it.</summary>
     private async Task KillAtAsync(DeploymentScenario scenario, KillPoint point)
     {
+        if (point is KillPoint.AfterMaintenanceOn)
+        {
+            (await scenario.RunAsync("MaintenanceOn", "--version", "0.2")).AssertExitCode(0);
+            return;
+        }
+
         var hooksBefore = scenario.HookLog().Count;
         IAsyncDisposable? held = point switch
         {
