@@ -14,7 +14,7 @@ partial class Build
     [Parameter("Answer yes to the production confirmation when no terminal can ask (CI)")]
     readonly bool Yes;
 
-    [Parameter("Use this existing safe-harbor dump instead of taking one; accepted only if verified and fresh enough")]
+    [Parameter("Use this safe harbor instead of taking one: accepted only if it is of this database and its current history, taken inside the write fence that is up now (by a Backup stage of this deployment), and verified")]
     readonly AbsolutePath? BackupFile;
 
     [Parameter("For a manual Rollback without a terminal: the name of the database, as confirmation")]
