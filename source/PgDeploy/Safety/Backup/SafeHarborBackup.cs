@@ -69,7 +69,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
                 databaseSize = await DatabaseSizeAsync(snapshot.Connection, cancellationToken);
                 rowCounts = await CountWhileDumpingAsync(snapshot, stop => MeasuredWork.WatchAsync(
                     PgDumpRunner.DumpAsync(pgDump, connection, partialDump, format, settings.Jobs, snapshot.Id, options.LockWaitTimeout, stop),
-                    report, () => Task.FromResult<long?>(DumpFingerprint.SizeOf(partialDump, format))), cancellationToken);
+                    report, () => Task.FromResult(PartialSize(partialDump, format))), cancellationToken);
                 report.Report(DumpFingerprint.SizeOf(partialDump, format));
                 report.Complete();
             }
@@ -204,6 +204,19 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
             ? $"restore into a PostgreSQL {serverMajor} server"
             : $"read a dump written by {manifest.PgDumpVersion}";
         return ClientToolLocator.FindAsync("pg_restore", options.ClientToolDirectory, needed, task, cancellationToken);
+    }
+
+    /// Progress only: a file pg_dump is still creating or renaming is measured next time instead.
+    static long? PartialSize(string partialDump, DumpFormat format)
+    {
+        try
+        {
+            return DumpFingerprint.SizeOf(partialDump, format);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     static async Task<long> DatabaseSizeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
