@@ -50,7 +50,7 @@ public sealed class LoggedProgress(
             var percent = Math.Min(100.0 * done / Math.Max(total, 1), work.TotalIsEstimate ? 99 : 100);
             var remaining = rate > 0 && done < total ? $", about {TimeSpan.FromSeconds(Math.Ceiling((total - done) / rate)):hh\\:mm\\:ss} left" : "";
             owner.Log.Write(owner.periodicLevel, "{What}: {Done} of {About}{Total} ({Percent:0}%), {Rate}{Remaining}",
-                work.What, Amount(done), work.TotalIsEstimate ? "about " : "", Amount(total), percent, Speed(rate), remaining);
+                work.What, AmountOfTotal(done), work.TotalIsEstimate ? "about " : "", Amount(total), percent, Speed(rate), remaining);
         }
 
         public void Complete() => completed = true;
@@ -65,13 +65,16 @@ public sealed class LoggedProgress(
             if (completed)
                 owner.Log.Write(level, "{What}: {Done} in {Elapsed:0.0} s ({Rate})", work.What, Amount(done), elapsed.TotalSeconds, Speed(Rate(done, elapsed)));
             else
-                owner.Log.Write(level, "{What}: stopped after {Done}{OfTotal} in {Elapsed:0.0} s", work.What, Amount(done),
+                owner.Log.Write(level, "{What}: stopped after {Done}{OfTotal} in {Elapsed:0.0} s", work.What, work.Total is null ? Amount(done) : AmountOfTotal(done),
                     work.Total is { } total ? $" of {(work.TotalIsEstimate ? "about " : "")}{Amount(total)}" : "", elapsed.TotalSeconds);
         }
 
         static double Rate(long done, TimeSpan elapsed) => done / Math.Max(elapsed.TotalSeconds, 0.001);
 
         string Amount(long amount) => WorkAmount.Format(amount, work.Unit);
+
+        /// "160 of 1,000 rows", "3.0 MB of 10.0 MB": a count's unit is said once.
+        string AmountOfTotal(long amount) => work.Unit == WorkUnit.Rows ? amount.ToString("N0", CultureInfo.InvariantCulture) : Amount(amount);
 
         string Speed(double rate) => $"{WorkAmount.Format((long)rate, work.Unit)}/s";
     }

@@ -33,8 +33,8 @@ public sealed class LoggedProgressTests
 
         Assert.Equal(
         [
-            "Information: Hash passwords: 100 rows of 1,000 rows (10%), 20 rows/s, about 00:00:45 left",
-            "Information: Hash passwords: 200 rows of 1,000 rows (20%), 20 rows/s, about 00:00:40 left",
+            "Information: Hash passwords: 100 of 1,000 rows (10%), 20 rows/s, about 00:00:45 left",
+            "Information: Hash passwords: 200 of 1,000 rows (20%), 20 rows/s, about 00:00:40 left",
         ], lines.All);
     }
 
@@ -89,7 +89,7 @@ public sealed class LoggedProgressTests
         report.Report(120);
         report.Dispose();
 
-        Assert.Equal("Information: Hash passwords: stopped after 120 rows of 1,000 rows in 6.0 s", lines.All[^1]);
+        Assert.Equal("Information: Hash passwords: stopped after 120 of 1,000 rows in 6.0 s", lines.All[^1]);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class LoggedProgressTests
 
         Assert.Equal(
         [
-            "Debug: Hash passwords: 100 rows of 1,000 rows (10%), 20 rows/s, about 00:00:45 left",
+            "Debug: Hash passwords: 100 of 1,000 rows (10%), 20 rows/s, about 00:00:45 left",
             "Information: Hash passwords: 100 rows in 5.0 s (20 rows/s)",
         ], lines.All);
     }
