@@ -2,7 +2,9 @@ using PgDeploy.Deployments;
 using PgDeploy.Environments;
 using PgDeploy.Migrations;
 using PgDeploy.Postgres;
+using PgDeploy.Progress;
 using Serilog;
+using Serilog.Events;
 using Spectre.Console;
 using TargetEngine;
 
@@ -29,7 +31,7 @@ partial class Build
         ConfirmDatabase = ConfirmDatabase,
         DiscardWritesSinceRestart = DiscardWritesSinceRestart,
         Confirmed = Yes,
-        Console = new TerminalConsole(IsInteractive),
+        Console = new TerminalConsole(IsInteractive, this),
         EnvironmentFiles = [RootDirectory / ".env", .. TargetEnvironment.IsLocal ? [LocalSettingsFile] : Array.Empty<string>()],
     });
     Deployment? deployment;
@@ -63,10 +65,38 @@ partial class Build
     /// Work stays in the open transaction while a later target of this process can still commit it.
     bool CommitsAfter(params string[] laterTargets) => !laterTargets.Any(ScheduledTargets.Contains);
 
-    /// Spectre's prompt, when a person is at the terminal.
-    sealed class TerminalConsole(bool interactive) : IOperatorConsole
+    /// Spectre's prompt, when a person is at the terminal; long work as a progress bar there, as log lines every few seconds elsewhere.
+    sealed class TerminalConsole(bool interactive, BuildBase build) : IOperatorConsole, IWorkProgress
     {
+        static readonly LoggedProgress Lines = new();
+        /// Beside a bar, the periodic lines would say the same again on the console: they go to the log file only.
+        static readonly LoggedProgress FileLines = new(periodicLevel: LogEventLevel.Debug);
+
         public bool CanAsk => interactive;
         public string Ask(string question) => AnsiConsole.Ask<string>($"[yellow]{Markup.Escape(question)}[/]");
+        public IWorkProgress Progress => this;
+
+        public IWorkReport Begin(LongWork work) =>
+            build.StartProgressBar(work.What, work.Total, amount => WorkAmount.Format(amount, work.Unit), work.TotalIsEstimate) is { } bar
+                ? new BarReport(bar, FileLines.Begin(work))
+                : Lines.Begin(work);
+    }
+
+    sealed class BarReport(ProgressBar bar, IWorkReport lines) : IWorkReport
+    {
+        public void Report(long done)
+        {
+            bar.Update(done);
+            lines.Report(done);
+        }
+
+        public void Complete() => lines.Complete();
+
+        /// The bar goes first, so that the work's last line is written below where it was.
+        public void Dispose()
+        {
+            bar.Dispose();
+            lines.Dispose();
+        }
     }
 }

@@ -37,6 +37,18 @@ public abstract class BuildBase
     /// <summary>A terminal with a real stdin that is not a server build, unless <see cref="RunSettings.Interactive"/> says otherwise.</summary>
     public bool IsInteractive { get; internal set; }
 
+    /// <summary>The console is an interactive ANSI terminal, not a CI log or a file, and the verbosity shows Information.</summary>
+    public bool CanShowProgressBars { get; internal set; }
+
+    /// <summary>
+    /// A progress bar for long work, or null when the console cannot show one (see <see cref="CanShowProgressBars"/>) or one already
+    /// shows; then the work's log lines are all the console gets.
+    /// </summary>
+    /// <param name="formatAmount">How an amount reads, e.g. "12.3 MB" or "1,234 rows".</param>
+    /// <param name="totalIsEstimate">The work may end before or after <paramref name="total"/>.</param>
+    public ProgressBar? StartProgressBar(string description, long? total, Func<long, string> formatAmount, bool totalIsEstimate = false) =>
+        CanShowProgressBars ? ProgressBar.TryStart(description, total, totalIsEstimate, formatAmount) : null;
+
     public IReadOnlyList<string> InvokedTargets => [.. ExecutionPlan.Where(x => x.Invoked).Select(x => x.Name)];
     public IReadOnlyList<string> SucceededTargets => TargetsWith(TargetStatus.Succeeded);
     public IReadOnlyList<string> FailedTargets => TargetsWith(TargetStatus.Failed);

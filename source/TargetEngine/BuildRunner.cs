@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Linq.Expressions;
 using Serilog;
+using Spectre.Console;
 using TargetEngine.Cli;
 using TargetEngine.Output;
 using TargetEngine.Parameters;
@@ -27,6 +28,8 @@ public static class BuildRunner
             RootDirectory = options.Root!,
             Host = options.Host,
             IsInteractive = settings.Interactive ?? (!Console.IsInputRedirected && options.Host == BuildHost.Terminal),
+            CanShowProgressBars = settings.Output is null && !Console.IsOutputRedirected && options.Host == BuildHost.Terminal
+                && options.Verbosity >= Verbosity.Normal && AnsiConsole.Profile.Capabilities is { Interactive: true, Ansi: true },
         };
         using var signals = build.Abort.ListenToSignals();
         var run = new BuildRun(build, arguments, options, environment, output, log, Ansi: settings.Output is null && !Console.IsOutputRedirected);

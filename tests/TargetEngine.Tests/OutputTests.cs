@@ -148,6 +148,30 @@ public sealed class OutputTests : IDisposable
         Assert.DoesNotContain("\u001b", summary);
     }
 
+    class LongWorkBuild : BuildBase
+    {
+        internal static ProgressBar? Bar;
+        internal static bool CouldShow = true;
+
+        Target Work => _ => _.Executes(() =>
+        {
+            CouldShow = CanShowProgressBars;
+            Bar = StartProgressBar("Long work", 10, amount => $"{amount} items");
+            Serilog.Log.Information("Worked");
+        });
+    }
+
+    [Fact]
+    public void Output_that_is_not_a_terminal_gets_no_progress_bar_and_its_log_lines_as_usual()
+    {
+        var result = sandbox.Run<LongWorkBuild>("Work");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.False(LongWorkBuild.CouldShow);
+        Assert.Null(LongWorkBuild.Bar);
+        Assert.Contains("[INF] Worked\n", sandbox.Output);
+    }
+
     [Fact]
     public void Schema_and_default_parameters_file_are_written_on_each_run()
     {

@@ -389,7 +389,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         if (upgrade is not null)
             return upgrade;
         var target = journal?.TargetVersion is { } recorded ? AppVersion.Parse(recorded) : request.TargetVersion!.Value;
-        upgrade = new UpgradeRun(site!.ConnectionString, request.Catalog(), target, request.Settings.Migrations, journal!.RunId, deploymentLock);
+        upgrade = new UpgradeRun(site!.ConnectionString, request.Catalog(), target, request.Settings.Migrations, journal!.RunId, deploymentLock, request.Console.Progress);
         await upgrade.PlanAsync(cancellationToken);
         return upgrade;
     }

@@ -1,13 +1,16 @@
 using PgDeploy.Environments;
 using PgDeploy.Migrations;
+using PgDeploy.Progress;
 
 namespace PgDeploy.Deployments;
 
-/// Asks the person at the terminal; the build knows whether there is one.
+/// The operator's console: asks the person at the terminal and shows long work; the build knows whether there is one.
 public interface IOperatorConsole
 {
     bool CanAsk { get; }
     string Ask(string question);
+    /// Dump, restore, checksums and data steps report here: a bar on a terminal, log lines elsewhere (see LoggedProgress).
+    IWorkProgress Progress { get; }
 }
 
 /// What one run of the tool asks of the deployment: the environment, the version and the operator's options.

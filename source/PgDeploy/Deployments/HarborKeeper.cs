@@ -9,7 +9,7 @@ namespace PgDeploy.Deployments;
 sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
 {
     SafeHarborBackup Backup => new(request.Settings.Backup with { Directory = request.BackupDirectory },
-        new SafeHarborOptions { ClientToolDirectory = request.Settings.Backup.ClientToolDirectory });
+        new SafeHarborOptions { ClientToolDirectory = request.Settings.Backup.ClientToolDirectory, Progress = request.Console.Progress });
 
     public async Task<SafeHarbor> TakeOrAcceptAsync(DeploymentJournal journal, string? givenDump, CancellationToken cancellationToken)
     {

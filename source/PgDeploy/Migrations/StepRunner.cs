@@ -1,13 +1,14 @@
 using Npgsql;
 using PgDeploy.Migrations.PostProcessing;
 using PgDeploy.Migrations.Scripts;
+using PgDeploy.Progress;
 using Serilog;
 
 namespace PgDeploy.Migrations;
 
 /// Runs one script or data step: from a clean session state, under its timeouts, and, inside a
 /// transaction, from a savepoint that lets a lock timeout be retried without losing earlier work.
-sealed class StepRunner(NpgsqlConnection connection, MigrationSettings settings)
+sealed class StepRunner(NpgsqlConnection connection, MigrationSettings settings, IWorkProgress progress)
 {
     const string Savepoint = "pgdeploy_step";
 
@@ -104,7 +105,7 @@ sealed class StepRunner(NpgsqlConnection connection, MigrationSettings settings)
         CurrentStatement = null;
         var instance = (PostProcessStep)Activator.CreateInstance(step.StepType)!;
         Log.Information("  {Description}", instance.Description);
-        await instance.ExecuteAsync(new StepContext(connection, transaction, Log.Logger, settings.DegreeOfParallelism, cancellationToken));
+        await instance.ExecuteAsync(new StepContext(connection, transaction, Log.Logger, settings.DegreeOfParallelism, cancellationToken, progress));
     }
 
     async Task ExecuteAsync(string sql, NpgsqlTransaction? transaction, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Npgsql;
 using PgDeploy.Migrations.History;
+using PgDeploy.Progress;
 using Serilog;
 
 namespace PgDeploy.Migrations;
@@ -8,7 +9,8 @@ namespace PgDeploy.Migrations;
 /// it for the whole deployment), plans against the history, and applies the plan phase by phase through
 /// one session, committing only when told to.
 public sealed class UpgradeRun(
-    string connectionString, MigrationCatalog catalog, AppVersion target, MigrationSettings settings, string runId, DeploymentLock? heldLock = null)
+    string connectionString, MigrationCatalog catalog, AppVersion target, MigrationSettings settings, string runId, DeploymentLock? heldLock = null,
+    IWorkProgress? progress = null)
     : IAsyncDisposable
 {
     DeploymentLock? ownLock;
@@ -25,7 +27,7 @@ public sealed class UpgradeRun(
             return plan;
         if (heldLock is null)
             ownLock ??= await DeploymentLock.AcquireAsync(connectionString, runId, settings.DeploymentLockWait, cancellationToken);
-        session ??= await UpgradeSession.OpenAsync(connectionString, runId, settings, cancellationToken);
+        session ??= await UpgradeSession.OpenAsync(connectionString, runId, settings, cancellationToken, progress);
         await RefuseUnknownDatabaseAsync(session.Connection, cancellationToken);
         plan = UpgradePlanner.Plan(catalog, await session.ReadHistoryAsync(cancellationToken), target, runId);
         Log.Information("{Plan}", plan.Describe());

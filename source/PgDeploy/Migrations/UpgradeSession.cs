@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using PgDeploy.Migrations.History;
+using PgDeploy.Progress;
 using Serilog;
 
 namespace PgDeploy.Migrations;
@@ -20,13 +21,13 @@ public sealed class UpgradeSession : IAsyncDisposable
     readonly List<MigrationStep> committed = [];
     readonly List<MigrationStep> uncommitted = [];
 
-    UpgradeSession(NpgsqlConnection connection, MigrationSettings settings, string runId)
+    UpgradeSession(NpgsqlConnection connection, MigrationSettings settings, string runId, IWorkProgress progress)
     {
         this.connection = connection;
         this.settings = settings;
         this.runId = runId;
         appliedBy = $"{Environment.UserName}@{Environment.MachineName} as {connection.UserName}";
-        runner = new StepRunner(connection, settings);
+        runner = new StepRunner(connection, settings, progress);
     }
 
     public NpgsqlConnection Connection => connection;
@@ -34,7 +35,9 @@ public sealed class UpgradeSession : IAsyncDisposable
     public IReadOnlyList<MigrationStep> Committed => committed;
     public IReadOnlyList<MigrationStep> Uncommitted => uncommitted;
 
-    public static async Task<UpgradeSession> OpenAsync(string connectionString, string runId, MigrationSettings settings, CancellationToken cancellationToken)
+    /// <param name="progress">Where data steps report their rows; log lines every few seconds when null.</param>
+    public static async Task<UpgradeSession> OpenAsync(
+        string connectionString, string runId, MigrationSettings settings, CancellationToken cancellationToken, IWorkProgress? progress = null)
     {
         // The fence makes read-only the database's default; the runner's own session must still write,
         // and RESET ALL between scripts returns to these startup values.
@@ -46,7 +49,7 @@ public sealed class UpgradeSession : IAsyncDisposable
         var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         connection.Notice += (_, notice) => Log.Information("  {Severity}: {Message}", notice.Notice.Severity, notice.Notice.MessageText);
-        return new UpgradeSession(connection, settings, runId);
+        return new UpgradeSession(connection, settings, runId, progress ?? new LoggedProgress());
     }
 
     public async Task<IReadOnlyList<HistoryRow>> ReadHistoryAsync(CancellationToken cancellationToken) =>

@@ -19,6 +19,7 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
     static readonly MessageTemplateTextFormatter MessageFormatter = new("{Message:lj}");
 
     readonly ConcurrentQueue<LogEvent> problems = new();
+    Logger? console;
 
     public IReadOnlyList<string> Problems =>
         [.. problems.Select(x => $"[{(x.Level == LogEventLevel.Warning ? "WRN" : x.Level == LogEventLevel.Error ? "ERR" : "FTL")}] {TargetPrefix(x)}{Render(x)}")];
@@ -42,7 +43,17 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
             .Enrich.FromLogContext()
             .WriteTo.Sink(new EventSink(log.problems.Enqueue), LogEventLevel.Warning);
         if (toConsole)
-            configuration.WriteTo.Console(outputTemplate: consoleTemplate, restrictedToMinimumLevel: level, theme: Console.IsOutputRedirected ? ConsoleTheme.None : AnsiConsoleTheme.Code);
+        {
+            var console = log.console = new LoggerConfiguration().MinimumLevel.Verbose()
+                .WriteTo.Console(outputTemplate: consoleTemplate, theme: Console.IsOutputRedirected ? ConsoleTheme.None : AnsiConsoleTheme.Code)
+                .CreateLogger();
+            // While a progress bar shows, a line written straight to the console would be drawn over by it: it goes above the bar instead.
+            configuration.WriteTo.Sink(new EventSink(x =>
+            {
+                if (!ProgressBar.TryWriteAbove(Render(consoleFormatter, x), LineStyle(x.Level)))
+                    console.Write(x);
+            }), level);
+        }
         else
             configuration.WriteTo.Sink(new EventSink(x => consoleFormatter.Format(x, output)), level);
         if (host == BuildHost.GitHubActions)
@@ -79,7 +90,11 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
         });
     }
 
-    public void Dispose() => Log.CloseAndFlush();
+    public void Dispose()
+    {
+        Log.CloseAndFlush();
+        console?.Dispose();
+    }
 
     static void DeleteOldLogFiles(AbsolutePath directory)
     {
@@ -95,12 +110,21 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
     static string TargetPrefix(LogEvent logEvent) =>
         logEvent.Properties.GetValueOrDefault(TargetProperty) is ScalarValue { Value: string target } ? $"{target}: " : "";
 
-    static string Render(LogEvent logEvent)
+    static string Render(LogEvent logEvent) => Render(MessageFormatter, logEvent);
+
+    static string Render(MessageTemplateTextFormatter formatter, LogEvent logEvent)
     {
         using var writer = new StringWriter();
-        MessageFormatter.Format(logEvent, writer);
+        formatter.Format(logEvent, writer);
         return writer.ToString();
     }
+
+    static Spectre.Console.Style LineStyle(LogEventLevel level) => level switch
+    {
+        LogEventLevel.Warning => new(Spectre.Console.Color.Yellow),
+        >= LogEventLevel.Error => new(Spectre.Console.Color.Red),
+        _ => Spectre.Console.Style.Plain,
+    };
 
     sealed class EventSink(Action<LogEvent> emit) : ILogEventSink
     {

@@ -1,18 +1,23 @@
 using Dapper;
 using Npgsql;
+using PgDeploy.Progress;
 using Serilog;
 
 namespace PgDeploy.Migrations.PostProcessing;
 
 /// What a post-processing step gets: the upgrade's connection and transaction, and helpers for
 /// batched, set-based work that uses every core.
-public sealed class StepContext(NpgsqlConnection connection, NpgsqlTransaction? transaction, ILogger log, int degreeOfParallelism, CancellationToken cancellationToken)
+public sealed class StepContext(
+    NpgsqlConnection connection, NpgsqlTransaction? transaction, ILogger log, int degreeOfParallelism, CancellationToken cancellationToken,
+    IWorkProgress? progress = null)
 {
     public NpgsqlConnection Connection { get; } = connection;
     public NpgsqlTransaction? Transaction { get; } = transaction;
     public ILogger Log { get; } = log;
     public int DegreeOfParallelism { get; } = degreeOfParallelism;
     public CancellationToken CancellationToken { get; } = cancellationToken;
+    /// Where a long step reports how far it is; TransformAsync reports its rows here.
+    public IWorkProgress Progress { get; } = progress ?? new LoggedProgress();
 
     public Task<int> ExecuteAsync(string sql, object? parameters = null) =>
         Connection.ExecuteAsync(Command(sql, parameters));

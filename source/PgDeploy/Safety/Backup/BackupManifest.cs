@@ -36,6 +36,8 @@ public sealed record BackupManifest
     public required string FileName { get; init; }
     public required DumpFormat Format { get; init; }
     public required long SizeBytes { get; init; }
+    /// <summary>pg_database_size when the dump began: how big a restore of it will be, about (without the bloat); null in older manifests.</summary>
+    public long? DatabaseSizeBytes { get; init; }
     public required string Sha256 { get; init; }
     public required IReadOnlyList<TableRowCount> RowCounts { get; init; }
     /// <summary>Which database and which state of it the dump holds, and inside which fence it was taken; null in a dump

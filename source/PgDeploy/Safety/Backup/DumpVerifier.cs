@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using PgDeploy.Environments;
 using PgDeploy.Postgres;
+using PgDeploy.Progress;
 
 namespace PgDeploy.Safety;
 
@@ -11,13 +12,13 @@ namespace PgDeploy.Safety;
 static partial class DumpVerifier
 {
     /// <param name="advice">What to do instead when the dump is refused; ends every message.</param>
-    public static async Task VerifyAsync(SafeHarbor harbor, ClientTool pgRestore, string advice, CancellationToken cancellationToken)
+    public static async Task VerifyAsync(SafeHarbor harbor, ClientTool pgRestore, string advice, IWorkProgress progress, CancellationToken cancellationToken)
     {
-        await VerifyFingerprintAsync(harbor, advice, cancellationToken);
+        await VerifyFingerprintAsync(harbor, advice, progress, cancellationToken);
         await VerifyListingAsync(harbor.DumpPath, harbor.Manifest.Format, harbor.Manifest.RowCounts, pgRestore, advice, cancellationToken);
     }
 
-    public static async Task VerifyFingerprintAsync(SafeHarbor harbor, string advice, CancellationToken cancellationToken)
+    static async Task VerifyFingerprintAsync(SafeHarbor harbor, string advice, IWorkProgress progress, CancellationToken cancellationToken)
     {
         var expected = harbor.Manifest;
         var isThere = expected.Format == DumpFormat.Directory ? Directory.Exists(harbor.DumpPath) : File.Exists(harbor.DumpPath);
@@ -28,7 +29,7 @@ static partial class DumpVerifier
                 + $"({(expected.Format == DumpFormat.Directory ? "a directory" : "a file")} was expected). {advice}");
         }
 
-        var actual = await DumpFingerprint.ComputeAsync(harbor.DumpPath, expected.Format, cancellationToken);
+        var actual = await DumpFingerprint.ComputeAsync(harbor.DumpPath, expected.Format, progress, cancellationToken);
         if (actual.SizeBytes != expected.SizeBytes)
         {
             throw new DeploymentException(

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using PgDeploy.Environments;
 using PgDeploy.Postgres;
+using PgDeploy.Progress;
 using Serilog;
 
 namespace PgDeploy.Safety;
@@ -58,13 +59,22 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
             Log.Information("Taking the safe harbor of database {Database} with {PgDump} ({Format} format) into {Path}",
                 connection.Database, pgDump.Path, PgDumpRunner.FormatName(format), dumpPath);
             IReadOnlyList<TableRowCount> rowCounts;
+            long databaseSize;
+            // The last safe harbor of this database in the same format is the best guess of this one's size: a dump is compressed
+            // and holds no index data, so the database's own size would overstate it several times.
+            var estimate = List(environment, connection.Database).FirstOrDefault(harbor => harbor.Manifest.Format == format)?.Manifest.SizeBytes;
+            using (var report = options.Progress.Begin(new LongWork("Safe harbor dump", WorkUnit.Bytes, estimate, TotalIsEstimate: true)))
             await using (var snapshot = await ExportedSnapshot.ExportAsync(connectionString, options.LockWaitTimeout, cancellationToken))
             {
-                rowCounts = await CountWhileDumpingAsync(snapshot, stop => PgDumpRunner.DumpAsync(
-                    pgDump, connection, partialDump, format, settings.Jobs, snapshot.Id, options.LockWaitTimeout, stop), cancellationToken);
+                databaseSize = await DatabaseSizeAsync(snapshot.Connection, cancellationToken);
+                rowCounts = await CountWhileDumpingAsync(snapshot, stop => MeasuredWork.WatchAsync(
+                    PgDumpRunner.DumpAsync(pgDump, connection, partialDump, format, settings.Jobs, snapshot.Id, options.LockWaitTimeout, stop),
+                    report, () => Task.FromResult(PartialSize(partialDump, format))), cancellationToken);
+                report.Report(DumpFingerprint.SizeOf(partialDump, format));
+                report.Complete();
             }
 
-            var fingerprint = await DumpFingerprint.ComputeAsync(partialDump, format, cancellationToken);
+            var fingerprint = await DumpFingerprint.ComputeAsync(partialDump, format, options.Progress, cancellationToken);
             await DumpVerifier.VerifyListingAsync(
                 partialDump, format, rowCounts, pgRestore, "pg_dump wrote a dump that cannot be restored; nothing was changed. Run again.", cancellationToken);
             var finishedUtc = DateTime.UtcNow;
@@ -81,6 +91,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
                 FileName = fileName,
                 Format = format,
                 SizeBytes = fingerprint.SizeBytes,
+                DatabaseSizeBytes = databaseSize,
                 Sha256 = fingerprint.Sha256,
                 RowCounts = rowCounts,
                 Provenance = provenance,
@@ -150,7 +161,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
 
         var (serverVersionNum, _) = await ReadServerVersionAsync(connectionString, cancellationToken);
         var pgRestore = await FindPgRestoreAsync(manifest, serverVersionNum / 10000, options, cancellationToken);
-        await DumpVerifier.VerifyAsync(harbor, pgRestore, AcceptAdvice, cancellationToken);
+        await DumpVerifier.VerifyAsync(harbor, pgRestore, AcceptAdvice, options.Progress, cancellationToken);
         Log.Information("Using the given safe harbor {Path} (taken {Taken:u} by run {RunId}): checksum and contents verified",
             harbor.DumpPath, manifest.StartedUtc, manifest.RunId);
         return harbor;
@@ -160,7 +171,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
     public async Task VerifyAsync(SafeHarbor harbor, CancellationToken cancellationToken = default)
     {
         var pgRestore = await FindPgRestoreAsync(harbor.Manifest, 0, options, cancellationToken);
-        await DumpVerifier.VerifyAsync(harbor, pgRestore, VerifyAdvice, cancellationToken);
+        await DumpVerifier.VerifyAsync(harbor, pgRestore, VerifyAdvice, options.Progress, cancellationToken);
     }
 
     /// <summary>This environment's safe harbors of <paramref name="database"/> in the backup directory, newest first (for a Rollback in a new process).</summary>
@@ -193,6 +204,25 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
             ? $"restore into a PostgreSQL {serverMajor} server"
             : $"read a dump written by {manifest.PgDumpVersion}";
         return ClientToolLocator.FindAsync("pg_restore", options.ClientToolDirectory, needed, task, cancellationToken);
+    }
+
+    /// Progress only: a file pg_dump is still creating or renaming is measured next time instead.
+    static long? PartialSize(string partialDump, DumpFormat format)
+    {
+        try
+        {
+            return DumpFingerprint.SizeOf(partialDump, format);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    static async Task<long> DatabaseSizeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     static async Task<(int Number, string Text)> ReadServerVersionAsync(string connectionString, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using PgDeploy.Progress;
+
 namespace PgDeploy.Safety;
 
 /// <summary>How the safe harbor runs the PostgreSQL client tools; the defaults suit a deployment inside the maintenance fence.</summary>
@@ -14,4 +16,7 @@ public sealed record SafeHarborOptions
 
     /// <summary>How long a restore's swap tries to end the sessions on the two databases it renames.</summary>
     public TimeSpan SessionEndTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Where the dump, the restore and the checksums report how far they are; the operator's console when a deployment runs.</summary>
+    public IWorkProgress Progress { get; init; } = new LoggedProgress();
 }

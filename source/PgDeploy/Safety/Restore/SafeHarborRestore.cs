@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using PgDeploy.Environments;
 using PgDeploy.Postgres;
+using PgDeploy.Progress;
 using Serilog;
 
 namespace PgDeploy.Safety;
@@ -56,7 +57,7 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
         var pgRestore = await SafeHarborBackup.FindPgRestoreAsync(manifest, serverVersionNum / 10000, options, cancellationToken);
 
         var step = Stopwatch.StartNew();
-        await DumpVerifier.VerifyAsync(harbor, pgRestore, RefusedAdvice, cancellationToken);
+        await DumpVerifier.VerifyAsync(harbor, pgRestore, RefusedAdvice, options.Progress, cancellationToken);
         var verifyDuration = step.Elapsed;
 
         var restoring = RestoreNames.Restoring(database, runId);
@@ -81,9 +82,20 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
         try
         {
             step.Restart();
-            await PgRestoreRunner.RestoreAsync(
-                pgRestore, LibpqEnvironment.From(connectionString, $"pgdeploy restore {runId}", restoring), harbor.DumpPath, manifest.Format,
-                settings.Jobs, cancellationToken);
+            // The restored database's size against the original's when it was dumped: honest about data and index builds alike,
+            // and an estimate only because the restored copy carries none of the original's bloat.
+            using (var report = options.Progress.Begin(new LongWork("Restore", WorkUnit.Bytes, manifest.DatabaseSizeBytes, TotalIsEstimate: true)))
+            {
+                await MeasuredWork.WatchAsync(
+                    PgRestoreRunner.RestoreAsync(
+                        pgRestore, LibpqEnvironment.From(connectionString, $"pgdeploy restore {runId}", restoring), harbor.DumpPath, manifest.Format,
+                        settings.Jobs, cancellationToken),
+                    report, () => DatabaseSizeAsync(maintenance, restoring));
+                if (await DatabaseSizeAsync(maintenance, restoring) is { } restoredSize)
+                    report.Report(restoredSize);
+                report.Complete();
+            }
+
             restoreDuration = step.Elapsed;
 
             await using (var restored = await SafetyConnection.OpenAsync(connectionString, restoring, cancellationToken))
@@ -168,6 +180,19 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
         Log.Information("The database as it was before the restore is kept for forensics as {Failed} ({Size} MB); drop it when done with {DropSql}",
             failed, size / (1024 * 1024), dropSql);
         return (failed, size, dropSql);
+    }
+
+    /// Progress only: a size that cannot be read this time is left out, never a reason to stop the restore.
+    static async Task<long?> DatabaseSizeAsync(NpgsqlConnection maintenance, string database)
+    {
+        try
+        {
+            return await maintenance.ExecuteScalarAsync<long>("SELECT pg_database_size(@database)", new { database });
+        }
+        catch (NpgsqlException)
+        {
+            return null;
+        }
     }
 
     static async Task<string> DropHalfRestoredAsync(string maintenanceConnectionString, string restoring) =>
