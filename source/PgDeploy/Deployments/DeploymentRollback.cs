@@ -105,8 +105,7 @@ sealed class DeploymentRollback(
 
         var harbor = HarborKeeper.Recorded(journal);
         await harbors.VerifyBelongsAsync(harbor, journal, cancellationToken);
-        var options = new SafeHarborOptions { ClientToolDirectory = request.Settings.Backup.ClientToolDirectory, Progress = request.Console.Progress };
-        var result = await new SafeHarborRestore(request.Settings.Backup, options)
+        var result = await new SafeHarborRestore(request.Settings.Backup, harbors.Options)
             .RestoreAsync(harbor, site.ConnectionString, journal.RunId, cancellationToken: cancellationToken);
         return $"restored {result.Database} from {Path.GetFileName(result.DumpPath)} in {result.TotalDuration.TotalSeconds:0.0} s; " +
                $"the database as it was before the rollback is kept as {result.FailedDatabase} (drop it when done: {result.DropFailedDatabaseSql})";

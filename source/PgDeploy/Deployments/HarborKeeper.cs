@@ -8,8 +8,10 @@ namespace PgDeploy.Deployments;
 /// before writes the application made since) would silently lose data on a rollback.
 sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
 {
-    SafeHarborBackup Backup => new(request.Settings.Backup with { Directory = request.BackupDirectory },
-        new SafeHarborOptions { ClientToolDirectory = request.Settings.Backup.ClientToolDirectory, Progress = request.Console.Progress });
+    public SafeHarborBackup Backup => new(request.Settings.Backup with { Directory = request.BackupDirectory }, Options);
+
+    /// How the dump and the restore run the client tools and report their progress: the same for both.
+    public SafeHarborOptions Options => new() { ClientToolDirectory = request.Settings.Backup.ClientToolDirectory, Progress = request.Console.Progress };
 
     public async Task<SafeHarbor> TakeOrAcceptAsync(DeploymentJournal journal, string? givenDump, CancellationToken cancellationToken)
     {

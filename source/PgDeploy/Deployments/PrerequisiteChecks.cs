@@ -27,14 +27,14 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         {
             await preflight.CheckAsync("backup directory", () => DiskSpace.CheckRoomForBackupAsync(site.ConnectionString, request.BackupDirectory, cancellationToken));
             if (request.BackupFile is { } given)
-                await preflight.CheckAsync("given safe harbor", () => new HarborKeeper(request, site).CheckGivenAsync(given, cancellationToken));
+                await preflight.CheckAsync("given safe harbor", () => Harbors.CheckGivenAsync(given, cancellationToken));
         }
         await preflight.CheckAsync("hooks and checks", () =>
         {
             ApplicationEnvironment.CheckReferences(request.Settings);
             return Task.FromResult("refer to no credential of the runner");
         });
-        await preflight.CheckAsync("client tools", () => Backup.CheckClientToolsAsync(site.ConnectionString, cancellationToken));
+        await preflight.CheckAsync("client tools", () => Harbors.Backup.CheckClientToolsAsync(site.ConnectionString, cancellationToken));
         await preflight.CheckAsync("rights to restore", () => SafeHarborRestore.CheckPrerequisitesAsync(site.ConnectionString, cancellationToken));
         // What pg_restore re-checks when it re-adds constraints: a dump of rows that break one cannot be restored.
         if (state < DeploymentState.Harbored)
@@ -50,8 +50,7 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         return new Outcome(preflight.Checks, plan!);
     }
 
-    SafeHarborBackup Backup => new(request.Settings.Backup with { Directory = request.BackupDirectory },
-        new SafeHarborOptions { ClientToolDirectory = request.Settings.Backup.ClientToolDirectory });
+    HarborKeeper Harbors => new(request, site);
 
     async Task<string> DescribeServerAsync(CancellationToken cancellationToken)
     {

@@ -31,6 +31,11 @@ public static class DatabaseAdmin
             "SELECT EXISTS (SELECT FROM pg_database WHERE datname = @name)", new { name }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>pg_database_size of <paramref name="database"/>, or of the connection's own database when null.</summary>
+    public static Task<long> SizeAsync(NpgsqlConnection connection, string? database = null, CancellationToken cancellationToken = default) =>
+        connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT pg_database_size(coalesce(@database, current_database()))", new { database }, cancellationToken: cancellationToken));
+
     /// <summary>Drops the database if it exists, ending its sessions first so a leaked connection cannot block the drop.</summary>
     public static async Task DropDatabaseAsync(string serverConnectionString, string name, CancellationToken cancellationToken = default)
     {

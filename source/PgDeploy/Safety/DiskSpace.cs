@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using PgDeploy.Postgres;
 
 namespace PgDeploy.Safety;
 
@@ -11,7 +12,7 @@ public static class DiskSpace
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        var size = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT pg_database_size(current_database())", cancellationToken: cancellationToken));
+        var size = await DatabaseAdmin.SizeAsync(connection, cancellationToken: cancellationToken);
         CheckWritable(backupDirectory);
         var free = new DriveInfo(Path.GetFullPath(backupDirectory)).AvailableFreeSpace;
         if (free < size)

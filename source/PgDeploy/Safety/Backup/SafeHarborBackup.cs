@@ -66,7 +66,7 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
             using (var report = options.Progress.Begin(new LongWork("Safe harbor dump", WorkUnit.Bytes, estimate, TotalIsEstimate: true)))
             await using (var snapshot = await ExportedSnapshot.ExportAsync(connectionString, options.LockWaitTimeout, cancellationToken))
             {
-                databaseSize = await DatabaseSizeAsync(snapshot.Connection, cancellationToken);
+                databaseSize = await DatabaseAdmin.SizeAsync(snapshot.Connection, cancellationToken: cancellationToken);
                 rowCounts = await CountWhileDumpingAsync(snapshot, stop => MeasuredWork.WatchAsync(
                     PgDumpRunner.DumpAsync(pgDump, connection, partialDump, format, settings.Jobs, snapshot.Id, options.LockWaitTimeout, stop),
                     report, () => Task.FromResult(PartialSize(partialDump, format))), cancellationToken);
@@ -217,12 +217,6 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
         {
             return null;
         }
-    }
-
-    static async Task<long> DatabaseSizeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     static async Task<(int Number, string Text)> ReadServerVersionAsync(string connectionString, CancellationToken cancellationToken)

@@ -175,8 +175,7 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
             }
         }
 
-        var size = await maintenance.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT pg_database_size(@failed)", new { failed }, cancellationToken: cancellationToken));
+        var size = await DatabaseAdmin.SizeAsync(maintenance, failed, cancellationToken);
         Log.Information("The database as it was before the restore is kept for forensics as {Failed} ({Size} MB); drop it when done with {DropSql}",
             failed, size / (1024 * 1024), dropSql);
         return (failed, size, dropSql);
@@ -187,7 +186,7 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
     {
         try
         {
-            return await maintenance.ExecuteScalarAsync<long>("SELECT pg_database_size(@database)", new { database });
+            return await DatabaseAdmin.SizeAsync(maintenance, database);
         }
         catch (NpgsqlException)
         {
