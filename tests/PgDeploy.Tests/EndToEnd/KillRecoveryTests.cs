@@ -193,7 +193,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         using var root = new BuildRoot();
         var database = await TestDatabase.CreateAsync(postgres);
         var launch = new BuildLaunch { ConnectionString = database.ConnectionString, MigrationsDirectory = Path.Combine(TestPaths.RepositoryRoot, "migrations") };
-        var atV03 = await RunAsync(root, launch, "Deploy", "--version", "0.3");
+        var atV03 = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.3");
         atV03.AssertExitCode(0);
         await database.ExecuteAsync("""
             INSERT INTO schools (name, email_domain) VALUES ('Hill School', 'hill.example');
@@ -212,7 +212,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         DumpAssert.Identical(before, await database.DumpAsync());
 
         var cheap = launch with { Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "test" } };
-        var recovery = await RunAsync(root, cheap, "Deploy", "--version", "0.4");
+        var recovery = await DeploymentScenario.RunInAsync(root, cheap, "Deploy", "--version", "0.4");
         recovery.AssertExitCode(0);
         Assert.Equal(new AppVersion(0, 4), await database.CurrentVersionAsync());
         var applied = (await database.HistoryAsync()).Where(row => row.Success && row.Version == "0.4").Select(row => row.Name).ToList();
@@ -235,7 +235,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         {
             await WaitForLockWaitAsync(scenario, build, "advisory");
             await CrashAndRestartAsync(cluster);
-            failed = new BuildRun("Deploy --version 0.2", await build.WaitForExitAsync(TimeSpan.FromMinutes(2)), build.Output);
+            failed = await BuildRun.EndOfAsync(build, "Deploy --version 0.2", TimeSpan.FromMinutes(2));
         }
 
         failed.AssertExitCode(1);
@@ -263,7 +263,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         {
             await WaitUntilAsync(build, "the restore database exists", async () => (await scenario.DatabasesBesideAsync()).Any(name => name.Contains("__restore_")));
             await CrashAndRestartAsync(cluster);
-            failed = new BuildRun("Deploy --version 0.2", await build.WaitForExitAsync(TimeSpan.FromMinutes(2)), build.Output);
+            failed = await BuildRun.EndOfAsync(build, "Deploy --version 0.2", TimeSpan.FromMinutes(2));
         }
 
         // Either the rollback saw the crash and stopped for a person, or it got through after the restart by itself.
@@ -433,12 +433,6 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.Empty(await scenario.DatabasesBesideAsync());
         Assert.True(await scenario.Database.DeploymentLockIsFreeAsync());
         Assert.DoesNotContain(scenario.BackupFiles(), file => file.Contains(".partial", StringComparison.Ordinal));
-    }
-
-    private static async Task<BuildRun> RunAsync(BuildRoot root, BuildLaunch launch, params string[] arguments)
-    {
-        using var build = await BuildProgram.StartAsync(root, launch, arguments);
-        return new BuildRun(string.Join(' ', arguments), await build.WaitForExitAsync(TimeSpan.FromMinutes(3)), build.Output);
     }
 
     private static async Task CrashAndRestartAsync(LocalCluster cluster)

@@ -13,6 +13,10 @@ internal sealed record ScenarioSnapshot(string Dump, IReadOnlyList<string> Backu
 /// <summary>One finished run of the build program.</summary>
 internal sealed record BuildRun(string Command, int ExitCode, string Output)
 {
+    /// <summary>Waits for a build program a test started (and may have acted on meanwhile) to end, and keeps what it said.</summary>
+    public static async Task<BuildRun> EndOfAsync(BuildProcess build, string command, TimeSpan timeout) =>
+        new(command, await build.WaitForExitAsync(timeout), build.Output);
+
     public void AssertExitCode(int expected) =>
         Assert.True(ExitCode == expected, $"`{Command}` exited with {ExitCode}, expected {expected}. Its output:{Environment.NewLine}{Output}");
 }
@@ -149,11 +153,13 @@ internal sealed class DeploymentScenario : IAsyncDisposable
 
     public Task<BuildRun> RunAsync(params string[] arguments) => RunAsync(Launch, arguments);
 
-    public async Task<BuildRun> RunAsync(BuildLaunch launch, params string[] arguments)
+    public Task<BuildRun> RunAsync(BuildLaunch launch, params string[] arguments) => RunInAsync(Root, launch, arguments);
+
+    /// <summary>One whole run of the build program in <paramref name="root"/>, also for a test that deploys without a scenario.</summary>
+    public static async Task<BuildRun> RunInAsync(BuildRoot root, BuildLaunch launch, params string[] arguments)
     {
-        using var build = await BuildProgram.StartAsync(Root, launch, arguments);
-        var exitCode = await build.WaitForExitAsync(LongestRun);
-        return new BuildRun(string.Join(' ', arguments), exitCode, build.Output);
+        using var build = await BuildProgram.StartAsync(root, launch, arguments);
+        return await BuildRun.EndOfAsync(build, string.Join(' ', arguments), LongestRun);
     }
 
     public Task<BuildRun> DeployAsync(string version, params string[] more) => RunAsync(["Deploy", "--version", version, .. more]);
