@@ -24,6 +24,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
 {
     private const long MigrateGate = 7_404_001;
     private const long VerifyGate = 7_404_002;
+    private const string RestoreGateHolder = "restore-gate-holder";
     private static readonly TimeSpan HeldWithin = TimeSpan.FromSeconds(60);
 
     public enum KillPoint
@@ -172,8 +173,11 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
 
         using (var build = await BuildProgram.StartAsync(scenario.Root, scenario.Launch, "Deploy", "--version", "0.2"))
         {
-            await WaitUntilAsync(build, "the restore database exists", async () => (await scenario.DatabasesBesideAsync()).Any(name => name.Contains("__restore_")));
-            await build.KillAsync();
+            await using (await HoldRestoreAsync(scenario))
+            {
+                await WaitForHeldRestoreAsync(scenario, build);
+                await build.KillAsync();
+            }
         }
 
         Assert.Equal(DeploymentState.RollingBack, scenario.Records.Journal.State);
@@ -261,8 +265,12 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         BuildRun failed;
         using (var build = await BuildProgram.StartAsync(scenario.Root, scenario.Launch, "Deploy", "--version", "0.2"))
         {
-            await WaitUntilAsync(build, "the restore database exists", async () => (await scenario.DatabasesBesideAsync()).Any(name => name.Contains("__restore_")));
-            await CrashAndRestartAsync(cluster);
+            await using (await HoldRestoreAsync(scenario))
+            {
+                await WaitForHeldRestoreAsync(scenario, build);
+                await CrashAndRestartAsync(cluster);
+            }
+
             failed = await BuildRun.EndOfAsync(build, "Deploy --version 0.2", TimeSpan.FromMinutes(2));
         }
 
@@ -284,7 +292,8 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
     /// <summary>
     /// The school at 0.1 (with a student the application enrolled), a table without constraints that only pg_dump waits for,
     /// and gates in 0.2 that do nothing unless the test holds their advisory lock: a script in Migrate and a verify query.
-    /// <paramref name="commitPoint"/> adds a no-transaction script, which commits what came before it, and a script after it that fails.
+    /// <paramref name="commitPoint"/> adds a no-transaction script, which commits what came before it, and a script after it that fails;
+    /// and, for the restore that follows, an index whose expression waits while the test holds the restore (see HoldRestoreAsync).
     /// </summary>
     private async Task<DeploymentScenario> PrepareAsync(PostgresFixture? server = null, bool commitPoint = false)
     {
@@ -302,6 +311,25 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
 
             await scenario.PrepareAtV01Async();
             await scenario.Database.ExecuteAsync("CREATE TABLE notes (body text); INSERT INTO notes SELECT 'note ' || g FROM generate_series(1, 20000) AS g");
+            if (commitPoint)
+            {
+                // pg_restore builds this index in the new database, where the test cannot hold a lock beforehand; so the expression
+                // waits on something every database sees: a session of the test's with this application name.
+                await scenario.Database.ExecuteAsync($"""
+                    CREATE FUNCTION restore_gate(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+                    BEGIN
+                        WHILE EXISTS (SELECT FROM pg_stat_activity WHERE application_name = '{RestoreGateHolder}') LOOP
+                            PERFORM pg_sleep(0.05);
+                            PERFORM pg_stat_clear_snapshot();
+                        END LOOP;
+                        RETURN i;
+                    END $$;
+                    CREATE TABLE gated (id int);
+                    INSERT INTO gated VALUES (1);
+                    CREATE INDEX gated_gate ON gated (restore_gate(id));
+                    """);
+            }
+
             File.Delete(scenario.HookLogPath);
             return scenario;
         }
@@ -443,6 +471,14 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         NpgsqlConnection.ClearAllPools();
     }
 
+    /// <summary>While this session is open, pg_restore waits in the gated index of the restore database.</summary>
+    private static async Task<IAsyncDisposable> HoldRestoreAsync(DeploymentScenario scenario) => await OpenUnpooledAsync(scenario, RestoreGateHolder);
+
+    private static Task WaitForHeldRestoreAsync(DeploymentScenario scenario, BuildProcess build) =>
+        WaitUntilAsync(build, "the restore waits in the gated index", async () => await scenario.Database.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE starts_with(datname, @restoring) AND query LIKE '%gated_gate%')",
+            new { restoring = $"{scenario.Database.Name}__restore_" }));
+
     private static async Task<IAsyncDisposable> HoldAdvisoryLockAsync(DeploymentScenario scenario, long key)
     {
         var connection = await OpenUnpooledAsync(scenario);
@@ -461,9 +497,9 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
     }
 
     /// <summary>Not pooled: closing it ends the session, and its locks with it, at once.</summary>
-    private static async Task<NpgsqlConnection> OpenUnpooledAsync(DeploymentScenario scenario)
+    private static async Task<NpgsqlConnection> OpenUnpooledAsync(DeploymentScenario scenario, string applicationName = "kill-test-holder")
     {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(scenario.Database.ConnectionString) { Pooling = false, ApplicationName = "kill-test-holder" }.ConnectionString);
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(scenario.Database.ConnectionString) { Pooling = false, ApplicationName = applicationName }.ConnectionString);
         await connection.OpenAsync();
         return connection;
     }
