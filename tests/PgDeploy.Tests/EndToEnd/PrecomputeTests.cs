@@ -110,7 +110,40 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
         Assert.Equal(new AppVersion(0, 4), await database.CurrentVersionAsync());
     }
 
-    async Task<(BuildRoot Root, TestDatabase Database, BuildLaunch Launch)> AtV03Async()
+    /// <summary>At the real Argon2 cost, each batch of 1,000 passwords is committed when hashed: a kill loses only the batch it hit.</summary>
+    [Fact]
+    public async Task A_Precompute_killed_between_batches_is_resumed_by_the_next_without_hashing_the_stored_rows_again()
+    {
+        const int users = 1_050;
+        var (root, database, cheap) = await AtV03Async(users);
+        using var _ = root;
+        var owasp = cheap with { Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "owasp" } };
+
+        using (var build = await BuildProgram.StartAsync(root, owasp, "Precompute", "--version", "0.4"))
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+            while (await StoredCountAsync(database) < 1_000)
+            {
+                Assert.False(build.HasExited, build.Output);
+                Assert.True(DateTime.UtcNow < deadline, $"the first batch was not stored in time:{Environment.NewLine}{build.Output}");
+                await Task.Delay(200);
+            }
+            await build.KillAsync();
+        }
+        Assert.Equal(1_000, await StoredCountAsync(database));
+
+        var resumed = await DeploymentScenario.RunInAsync(root, owasp, "Precompute", "--version", "0.4");
+
+        resumed.AssertExitCode(0);
+        Assert.Contains("Hash passwords: 1,000 rows stored by an earlier run are still current; 50 to compute", resumed.Output);
+        Assert.Contains("Hash passwords: 100.00 % precomputed", resumed.Output);
+        Assert.Equal(users, await StoredCountAsync(database));
+    }
+
+    static async Task<long> StoredCountAsync(TestDatabase database) =>
+        await SideTablesAsync(database) is [var table] ? await database.ScalarAsync<long>($"SELECT count(*) FROM {table}") : 0;
+
+    async Task<(BuildRoot Root, TestDatabase Database, BuildLaunch Launch)> AtV03Async(int users = Users)
     {
         var root = new BuildRoot();
         var database = await TestDatabase.CreateAsync(postgres);
@@ -124,7 +157,7 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
         await database.ExecuteAsync($"""
             INSERT INTO schools (name, email_domain) VALUES ('Hill School', 'hill.example');
             INSERT INTO users (school_id, role, email, first_name, last_name, password)
-            SELECT 1, 'student', 'student' || g || '@hill.example', 'First' || g, 'Last' || g, 'secret-' || g FROM generate_series(1, {Users}) AS g;
+            SELECT 1, 'student', 'student' || g || '@hill.example', 'First' || g, 'Last' || g, 'secret-' || g FROM generate_series(1, {users}) AS g;
             """);
         return (root, database, launch);
     }

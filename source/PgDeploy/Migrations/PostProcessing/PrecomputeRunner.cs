@@ -45,6 +45,8 @@ sealed class PrecomputeRunner<TRow, TResult>(StepContext context, BatchTransform
             context.Log.Information("  {Name}: {Changed:N0} stored results are of rows changed or deleted since; they are computed again", transform.Name, changed);
         var missing = $"FROM ({Before}) AS source WHERE NOT EXISTS (SELECT 1 FROM {precomputation.Table} AS stored WHERE stored.key = source.{Key})";
         var total = await Connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) {missing}", commandTimeout: 0, cancellationToken: CancellationToken));
+        var kept = await Connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM {precomputation.Table}", cancellationToken: CancellationToken));
+        context.Log.Information("  {Name}: {Kept:N0} rows stored by an earlier run are still current; {Total:N0} to compute", transform.Name, kept, total);
 
         using var progress = context.Progress.Begin(new LongWork($"Precompute {transform.Name}", WorkUnit.Rows, total));
         var compute = new ParallelCompute<TRow, TResult>(transform.Compute, context.DegreeOfParallelism, progress, CancellationToken);
