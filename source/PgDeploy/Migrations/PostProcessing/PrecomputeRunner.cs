@@ -114,22 +114,27 @@ sealed class PrecomputeRunner<TRow, TResult>(StepContext context, BatchTransform
         return new PrecomputeCoverage(step, transform.Name, true, rows, stored, seconds);
     }
 
-    /// Times the computation of a few of the rows left (two per core), and scales it to all of them.
+    /// Times the computation of a few of the rows left (two per core), and scales it to all of them. One row per core is
+    /// computed first, untimed: the first computation pays for loading and compiling the code (Argon2: most of a second).
     async Task<double> EstimateAsync(long left, string? table)
     {
         if (left == 0)
             return 0;
+        var cores = context.DegreeOfParallelism;
         var notStored = table is null
             ? ""
             : $"WHERE NOT EXISTS (SELECT 1 FROM {table} AS stored WHERE stored.key = source.{Key} AND stored.digest = {Precomputation.Digest("source")})";
-        var sample = (await Connection.QueryAsync<TRow>(new CommandDefinition(
-            $"SELECT source.* FROM ({Before}) AS source {notStored} LIMIT {2 * context.DegreeOfParallelism}",
+        var rows = (await Connection.QueryAsync<TRow>(new CommandDefinition(
+            $"SELECT source.* FROM ({Before}) AS source {notStored} LIMIT {3 * cores}",
             transaction: context.Transaction, commandTimeout: 0, cancellationToken: CancellationToken))).ToList();
-        if (sample.Count == 0)
-            return 0;
-        using var quiet = new LoggedProgress(TimeSpan.MaxValue).Begin(new LongWork("sample", WorkUnit.Rows, sample.Count));
+        using var quiet = new LoggedProgress(TimeSpan.MaxValue).Begin(new LongWork("sample", WorkUnit.Rows, rows.Count));
+        var compute = new ParallelCompute<TRow, TResult>(transform.Compute, cores, quiet, CancellationToken);
+        // So few rows that none is left to time once warm: their time with the warm-up is the (generous) estimate.
+        var sample = rows.Count > cores ? rows.Skip(cores).ToList() : rows;
+        if (rows.Count > cores)
+            compute.Run(rows.Take(cores).ToList());
         var clock = Stopwatch.StartNew();
-        new ParallelCompute<TRow, TResult>(transform.Compute, context.DegreeOfParallelism, quiet, CancellationToken).Run(sample);
+        compute.Run(sample);
         return clock.Elapsed.TotalSeconds * left / sample.Count;
     }
 
