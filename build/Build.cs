@@ -21,7 +21,7 @@ partial class Build : BuildBase
 
     Target MaintenanceOn => _ => _
         .Description("Stop the application and fence the database against writes by the application's roles")
-        .DependsOn(Precompute)
+        .DependsOn(Prerequisites, Precompute)
         .Executes(async cancellationToken => ReportSummary(await Deployment.RaiseFenceAsync(cancellationToken)));
 
     Target Backup => _ => _
