@@ -142,6 +142,27 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
         Assert.Equal(users, await StoredCountAsync(database));
     }
 
+    /// <summary>Two versions at once: the v0.3 schema that 0.4's hashing reads before the upgrade does not exist yet.</summary>
+    [Fact]
+    public async Task On_an_empty_database_0_4s_hashing_is_not_precomputable_and_Precompute_says_why_without_failing()
+    {
+        using var root = new BuildRoot();
+        var database = await TestDatabase.CreateAsync(postgres);
+        var launch = new BuildLaunch
+        {
+            ConnectionString = database.ConnectionString,
+            MigrationsDirectory = Path.Combine(TestPaths.RepositoryRoot, "migrations"),
+            Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "test" },
+        };
+
+        var precompute = await DeploymentScenario.RunInAsync(root, launch, "Precompute", "--version", "0.4");
+
+        precompute.AssertExitCode(0);
+        Assert.Contains("ok    precomputed: Hash passwords (v0.4/100_HashPasswords.cs): not precomputed: 0.3 is pending too", precompute.Output);
+        Assert.Empty(await SideTablesAsync(database));
+        Assert.Null(await database.CurrentVersionAsync());
+    }
+
     static async Task<long> StoredCountAsync(TestDatabase database) =>
         await SideTablesAsync(database) is [var table] ? await database.ScalarAsync<long>($"SELECT count(*) FROM {table}") : 0;
 

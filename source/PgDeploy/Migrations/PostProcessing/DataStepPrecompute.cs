@@ -28,7 +28,13 @@ public static class DataStepPrecompute
             if (mode == StepMode.Precompute)
                 Log.Information("{Step}: {Description}", step.DisplayName, instance.Description);
             var context = new StepContext(connection, null, mode == StepMode.Precompute ? Log.Logger : Serilog.Core.Logger.None,
-                settings.DegreeOfParallelism, cancellationToken, progress, mode, step);
+                settings.DegreeOfParallelism, cancellationToken, progress, mode, step)
+            {
+                // A step reads the schema of the version before its own: while an earlier version is pending, that schema does not exist yet.
+                PrecomputeProblem = step.Version == plan.PendingVersions[0]
+                    ? null
+                    : $"{plan.PendingVersions[0]} is pending too, and the schema its source reads exists only once the versions before {step.Version} are applied",
+            };
             await instance.ExecuteAsync(context);
             coverage.AddRange(context.Coverage);
         }

@@ -30,9 +30,21 @@ sealed class PrecomputeRunner<TRow, TResult>(StepContext context, BatchTransform
                 context.Log.Information("  {Name}: not precomputable (it declares no SourceBeforeUpgrade); it is computed inside the window", transform.Name);
             return new PrecomputeCoverage(step, transform.Name, false, 0, 0, 0);
         }
-        if (context.Mode == StepMode.Precompute)
-            await PrecomputeAsync(precomputation);
-        return await SurveyAsync(precomputation, step);
+        if (context.PrecomputeProblem is { } pending)
+            return new PrecomputeCoverage(step, transform.Name, true, 0, 0, 0, pending);
+        try
+        {
+            if (context.Mode == StepMode.Precompute)
+                await PrecomputeAsync(precomputation);
+            return await SurveyAsync(precomputation, step);
+        }
+        // A source that fails on this database costs the window its rows, not the deployment: they are computed inside it.
+        catch (PostgresException exception)
+        {
+            var problem = $"its SourceBeforeUpgrade fails on this database ({exception.MessageText})";
+            context.Log.Warning("  {Name}: not precomputed: {Problem}", transform.Name, problem);
+            return new PrecomputeCoverage(step, transform.Name, true, 0, 0, 0, problem);
+        }
     }
 
     async Task PrecomputeAsync(Precomputation precomputation)

@@ -29,6 +29,9 @@ public sealed class StepContext(
 
     internal string StepName => step?.DisplayName ?? "";
 
+    /// Set by Precompute and Survey when the step cannot be precomputed on this database at all.
+    internal string? PrecomputeProblem { get; init; }
+
     /// What Precompute and Survey found for each transform of the step.
     internal List<PrecomputeCoverage> Coverage { get; } = [];
 
