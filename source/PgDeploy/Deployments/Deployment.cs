@@ -78,6 +78,18 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         FlowStepAsync(DeploymentStep.Harbor, "Backup", async () =>
         {
             Enter(DeploymentState.Harboring, "Backup", request.BackupFile is null ? "taking the safe harbor" : $"checking the given safe harbor {request.BackupFile}");
+            if (request.BackupFile is null && (await Harbors.ChooseCloneAsync(cancellationToken)).Possible)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var (clone, bytes) = await Harbors.TakeCloneAsync(journal!, Record, cancellationToken);
+                var cloned = $"{bytes / 1024.0 / 1024.0:N1} MiB in {clock.Elapsed.TotalSeconds:0.0} s";
+                Enter(DeploymentState.Harbored, "Backup",
+                    $"cloned the database into {clone.Name} ({cloned}, {clone.RowCounts.Count} tables counted); DumpClone dumps it after Restart");
+                FailIfInjected("Backup");
+                return $"clone {clone.Name} ({cloned})";
+            }
+            // A clone left by an earlier attempt in clone+dump mode is no safe harbor now.
+            await Harbors.DropCloneAsync(journal!, cancellationToken);
             var harbor = await Harbors.TakeOrAcceptAsync(journal!, request.BackupFile, cancellationToken);
             journal!.SafeHarbor = harbor.DumpPath;
             var size = $"{harbor.Manifest.SizeBytes / 1024.0 / 1024.0:N1} MiB";
@@ -125,9 +137,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             await run.PlanAsync(cancellationToken);
             var session = run.Session!;
             var verifyDirectory = Path.Combine(request.Catalog().Find(run.Target)!.Directory, MigrationCatalog.VerifyFolder);
-            var harbor = HarborKeeper.Recorded(journal!);
             var report = await new IntegrityVerifier(session.Connection, await session.TransactionForChecksAsync(cancellationToken))
-                .VerifyAsync(verifyDirectory, harbor.Manifest.RowCountsByName, cancellationToken);
+                .VerifyAsync(verifyDirectory, HarborKeeper.RowCountsByName(journal!), cancellationToken);
             journal!.Checks.AddRange(report.Checks.Select(check => new CheckRecord(check.Name, check.Figure, check.Verdict != Verdict.Failed, check.Detail, check.Verdict == Verdict.Informational)));
             Record("Verify", report.Summary);
             Log.Debug("{Report}", report.ToMarkdown());
@@ -161,8 +172,33 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                     $"to go back instead, ./build.sh Rollback --target-env {Environment} --discard-writes-since-restart restores the safe harbor and loses what the application wrote since.",
                     exception);
             }
-            Enter(DeploymentState.Completed, "Restart", $"deployment of {journal.TargetVersion} complete");
+            var after = StateMachine.After(DeploymentState.Restarting, DeploymentStep.Restart, cloneToDump: journal.Clone is { Gone: false } && journal.SafeHarbor is null);
+            Enter(after, "Restart", after == DeploymentState.Completed
+                ? $"deployment of {journal.TargetVersion} complete"
+                : $"the new version runs; DumpClone dumps the clone {journal.Clone!.Name} into the safe harbor next");
             return "the new version runs";
+        }, cancellationToken);
+
+    /// After the window: the clone that was the safe harbor becomes the verified dump, and is dropped unless backup.keepClone.
+    public Task<string> DumpCloneAsync(CancellationToken cancellationToken) =>
+        FlowStepAsync(DeploymentStep.DumpClone, "DumpClone", async () =>
+        {
+            var clone = journal!.Clone!;
+            Enter(DeploymentState.Dumping, "DumpClone", $"dumping the clone {clone.Name} into the safe harbor");
+            if (journal.SafeHarbor is null)
+            {
+                var harbor = await Harbors.DumpCloneAsync(journal, clone, cancellationToken);
+                journal.SafeHarbor = harbor.DumpPath;
+                Record("DumpClone", $"took {harbor.DumpPath} ({harbor.Manifest.SizeBytes / 1024.0 / 1024.0:N1} MiB, sha256 {harbor.Manifest.Sha256[..12]}…) " +
+                                    $"from the clone {clone.Name}, with the rows counted when it was made");
+            }
+            var kept = request.Settings.Backup.KeepClone;
+            if (!kept)
+                await Harbors.DropCloneAsync(journal, cancellationToken);
+            Enter(StateMachine.After(DeploymentState.Dumping, DeploymentStep.DumpClone), "DumpClone",
+                $"deployment of {journal.TargetVersion} complete; the safe harbor is {journal.SafeHarbor}" +
+                (kept ? $", and the clone {clone.Name} is kept (backup.keepClone): drop it when done with DROP DATABASE {Postgres.DatabaseAdmin.QuoteIdentifier(clone.Name)};" : ""));
+            return $"{Path.GetFileName(journal.SafeHarbor)}{(kept ? $"; clone {clone.Name} kept" : "; clone dropped")}";
         }, cancellationToken);
 
     /// <param name="byHand">Invoked by name; otherwise triggered by a failure or an interruption of this run.</param>
@@ -200,7 +236,10 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             var lifted = await Fence.LiftAsync(cancellationToken);
             var after = StateMachine.After(state, DeploymentStep.LiftFence);
             if (after == DeploymentState.Abandoned)
+            {
                 Harbors.RemoveStalePartials();
+                await Harbors.DropCloneAsync(journal!, cancellationToken);
+            }
             if (journal is not null && after != state)
             {
                 journal.FenceLiftedAt ??= DateTimeOffset.UtcNow;
@@ -345,7 +384,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             OtherVersion: IsOtherVersion,
             ByHand: byHand,
             DiscardWrites: request.DiscardWritesSinceRestart,
-            LastCompleted: journal?.State == DeploymentState.Completed);
+            LastCompleted: journal?.State == DeploymentState.Completed,
+            CloneKept: step == DeploymentStep.Rollback && await Harbors.CloneKeptAsync(journal, cancellationToken));
         return Check(StateMachine.Admit(State, step, situation));
     }
 
@@ -428,7 +468,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             ? ""
             : $"Deployment {journal.RunId} is {StateMachine.Describe(journal.State)}; the write fence " +
               $"{(journal.FenceRaisedAt is not null && journal.FenceLiftedAt is null ? "is up (the application cannot write)" : "is not up")}" +
-              $"{(journal.SafeHarbor is { } harbor ? $"; its safe harbor is {harbor}" : "")}.";
+              $"{(journal.SafeHarbor is { } harbor ? $"; its safe harbor is {harbor}" : journal.Clone is { Gone: false } clone ? $"; its safe harbor is the clone {clone.Name}" : "")}.";
 
     public async Task<DeploymentStatus> StatusAsync(CancellationToken cancellationToken)
     {
