@@ -1,0 +1,108 @@
+using System.Runtime.Versioning;
+using PgDeploy.Deployments;
+using PgDeploy.Postgres;
+using PgDeploy.Safety;
+using PgDeploy.Tests.EndToEnd.Support;
+using PgDeploy.Tests.Fixtures;
+using PgDeploy.Tests.Migrations.Support;
+
+namespace PgDeploy.Tests.EndToEnd;
+
+/// <summary>
+/// backup.mode clone+dump: inside the fence the database is cloned (CREATE DATABASE … TEMPLATE), which is the safe harbor until
+/// DumpClone, after Restart, dumps the clone, verifies the dump and drops the clone. A rollback while the clone is there swaps it
+/// in by name instead of restoring a dump. The kill during DumpClone is in KillRecoveryTests.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+[Collection(PostgresCollection.Name)]
+public sealed class CloneHarborTests(PostgresFixture postgres)
+{
+    /// <summary>What lives on the database object rather than in it, which a swap must carry over from the original to the clone.</summary>
+    private const string DatabaseObject =
+        """
+        SELECT concat_ws(' | ', pg_get_userbyid(d.datdba), d.datacl::text, d.datconnlimit, d.datallowconn, shobj_description(d.oid, 'pg_database'),
+               (SELECT string_agg(coalesce(r.rolname, '*') || ':' || array_to_string(s.setconfig, ','), '; ' ORDER BY r.rolname NULLS FIRST)
+                FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = d.oid))
+        FROM pg_database d WHERE d.datname = current_database()
+        """;
+
+    [Fact]
+    public async Task A_failure_at_Verify_after_a_commit_point_swaps_the_clone_in_and_the_database_is_as_before_with_its_settings_grants_and_comment()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
+        // A commit point makes the safe harbor necessary; the single name makes Verify fail after it.
+        scenario.Root.Migrations.Script("0.2", "025_index_emails.sql",
+            "-- deploy:no-transaction\nCREATE INDEX CONCURRENTLY student_emails_lower_email ON student_emails (lower(email));\n");
+        await scenario.PrepareAtV01Async(alsoEnrolSingleName: true);
+        var database = DatabaseAdmin.QuoteIdentifier(scenario.Database.Name);
+        await scenario.Database.ExecuteAsync($"""
+            ALTER DATABASE {database} SET work_mem = '8MB';
+            ALTER ROLE {DatabaseAdmin.QuoteIdentifier(scenario.App.Name)} IN DATABASE {database} SET statement_timeout = '5s';
+            ALTER DATABASE {database} CONNECTION LIMIT 40;
+            REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC;
+            COMMENT ON DATABASE {database} IS 'school records';
+            """);
+        var before = await scenario.Database.DumpAsync("--exclude-schema=pgdeploy");
+        var historyBefore = await scenario.Database.HistoryAsync();
+        var objectBefore = await scenario.Database.ScalarAsync<string>(DatabaseObject);
+        var backupsBefore = scenario.BackupFiles();
+
+        var run = await scenario.DeployAsync("0.2");
+
+        run.AssertExitCode(1);
+        Assert.Equal("Failed: Verify Failed; Rollback Succeeded.", scenario.Records.Outcome());
+        var journal = scenario.Records.Journal;
+        Assert.Equal(RollbackMode.Swap, journal.Rollback);
+        Assert.Equal(DeploymentState.RolledBack, journal.State);
+        Assert.Contains($"swapped the safe harbor's clone {scenario.Database.Name}__harbor_{journal.RunId} in", run.Output);
+        // The database is the one from before the deploy, its history too (a failed verification is no step of it).
+        DumpAssert.Identical(before, await scenario.Database.DumpAsync("--exclude-schema=pgdeploy"));
+        Assert.Equal(historyBefore, await scenario.Database.HistoryAsync());
+        Assert.Equal(objectBefore, await scenario.Database.ScalarAsync<string>(DatabaseObject));
+        // No dump was taken: the clone was the safe harbor, and it is the database now; the upgraded one is kept for forensics.
+        Assert.Equal(backupsBefore, scenario.BackupFiles());
+        Assert.Equal([scenario.FailedDatabaseName(journal.RunId)], await scenario.DatabasesBesideAsync());
+        Assert.True(await scenario.App.CanLogInAsync(), $"The rollback is finished, so the fence must be lifted:{Environment.NewLine}{run.Output}");
+        var maxId = await scenario.Database.ScalarAsync<int>("SELECT max(id) FROM students");
+        Assert.Equal(maxId + 1, await scenario.App.EnrolAtV01Async("Dorothy Vaughan"));
+    }
+
+    [Fact]
+    public async Task A_successful_deploy_dumps_the_clone_after_Restart_verifies_the_dump_drops_the_clone_and_the_dump_restores_the_database_as_before()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
+        await scenario.PrepareAtV01Async();
+        var before = await scenario.DumpAsync();
+
+        var run = await scenario.DeployAsync("0.2");
+
+        run.AssertExitCode(0);
+        var statuses = scenario.Records.TargetStatuses();
+        Assert.Equal("Succeeded", statuses["Restart"]);
+        Assert.Equal("Succeeded", statuses["DumpClone"]);
+        var journal = scenario.Records.Journal;
+        Assert.Equal(DeploymentState.Completed, journal.State);
+        var clone = journal.Clone!;
+        Assert.Equal($"{scenario.Database.Name}__harbor_{journal.RunId}", clone.Name);
+        Assert.True(clone.Gone);
+        Assert.Empty(await scenario.DatabasesBesideAsync());
+
+        // The dump is the database's own safe harbor, taken from the clone after the window, with the rows counted inside it.
+        var harbor = SafeHarbor.Load(journal.SafeHarbor!, "");
+        Assert.Equal(scenario.Database.Name, harbor.Manifest.Database);
+        Assert.Equal(journal.RunId, harbor.Manifest.RunId);
+        Assert.True(harbor.Manifest.StartedUtc > journal.FenceLiftedAt!.Value.UtcDateTime,
+            $"The dump began at {harbor.Manifest.StartedUtc:O}, before the fence was lifted at {journal.FenceLiftedAt:O}.");
+        Assert.Equal(clone.RowCounts, harbor.Manifest.RowCounts);
+        Assert.Equal(4, harbor.Manifest.RowCounts.Single(count => count.Name == "students").Rows);
+        Assert.Equal(journal.FenceRaisedAt, harbor.Manifest.Provenance!.FenceRaisedAt);
+
+        // Restored by a rollback by hand (the clone is gone, so from the dump), it is the database exactly as before the deploy.
+        var rollback = await scenario.RunAsync("Rollback", "--confirm-database", scenario.Database.Name, "--discard-writes-since-restart");
+        rollback.AssertExitCode(3);
+        Assert.Equal(RollbackMode.Restore, scenario.Records.Journal.Rollback);
+        DumpAssert.Identical(before, await scenario.DumpAsync());
+    }
+}
