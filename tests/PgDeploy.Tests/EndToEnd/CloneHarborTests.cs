@@ -105,4 +105,59 @@ public sealed class CloneHarborTests(PostgresFixture postgres)
         Assert.Equal(RollbackMode.Restore, scenario.Records.Journal.Rollback);
         DumpAssert.Identical(before, await scenario.DumpAsync());
     }
+
+    [Fact]
+    public async Task A_session_of_another_role_on_the_database_stops_the_clone_naming_it_and_the_deployment_is_undone()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
+        await scenario.PrepareAtV01Async();
+        var before = await scenario.DumpAsync();
+
+        BuildRun run;
+        await using (await scenario.Database.OpenAsync("nightly-report"))
+        {
+            run = await scenario.DeployAsync("0.2");
+        }
+
+        run.AssertExitCode(1);
+        Assert.Equal("Failed: Backup Failed; Rollback Succeeded.", scenario.Records.Outcome());
+        Assert.Contains($"Database '{scenario.Database.Name}' could not be cloned into the safe harbor '{scenario.Database.Name}__harbor_", run.Output);
+        Assert.Matches(@"Still connected: pid \d+ on \S+ \(user \S+, 'nightly-report', from ", run.Output);
+        Assert.Contains("or set backup.mode to dump", run.Output);
+        Assert.Equal(RollbackMode.Undo, scenario.Records.Journal.Rollback);
+        DumpAssert.Identical(before, await scenario.DumpAsync());
+        Assert.Empty(await scenario.DatabasesBesideAsync());
+        Assert.True(await scenario.App.CanLogInAsync(), run.Output);
+    }
+
+    /// <summary>
+    /// A runner that is no superuser and lacks pg_read_all_settings cannot see the server's data directory, so nobody can tell
+    /// whether the copy fits: stated clone+dump is refused before anything changes, and left to the tool it is a dump, with the reason.
+    /// </summary>
+    [Fact]
+    public async Task Where_the_servers_disk_cannot_be_seen_stated_clone_dump_is_refused_in_Prerequisites_and_the_default_falls_back_to_dump()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres, dedicatedRunnerPassword: "runner-secret", superuser: false);
+        await scenario.PrepareAtV01Async();
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
+        var before = await scenario.SnapshotAsync();
+
+        var refused = await scenario.DeployAsync("0.2");
+
+        DeploymentScenario.AssertRefusedInPrerequisites(refused, "safe harbor mode");
+        Assert.Contains("backup.mode is clone+dump in 'ci', but the safe harbor cannot be a clone: the server's data directory cannot be seen from here", refused.Output);
+        await scenario.AssertUnchangedAsync(before, refused);
+
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = null });
+        var deployed = await scenario.DeployAsync("0.2");
+
+        deployed.AssertExitCode(0);
+        Assert.Contains("The safe harbor is dumped inside the fence, not cloned:", deployed.Output);
+        Assert.Contains("the server's data directory cannot be seen from here", deployed.Output);
+        var journal = scenario.Records.Journal;
+        Assert.Null(journal.Clone);
+        Assert.True(File.Exists(journal.SafeHarbor), deployed.Output);
+        Assert.Empty(await scenario.DatabasesBesideAsync());
+    }
 }
