@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using PgDeploy.Application;
 using PgDeploy.Migrations;
@@ -78,9 +79,10 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         FlowStepAsync(DeploymentStep.Harbor, "Backup", async () =>
         {
             Enter(DeploymentState.Harboring, "Backup", request.BackupFile is null ? "taking the safe harbor" : $"checking the given safe harbor {request.BackupFile}");
+            await Harbors.DropEarlierClonesAsync(journal!, cancellationToken);
             if (request.BackupFile is null && (await Harbors.ChooseCloneAsync(cancellationToken)).Possible)
             {
-                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var clock = Stopwatch.StartNew();
                 var (clone, bytes) = await Harbors.TakeCloneAsync(journal!, Record, cancellationToken);
                 var cloned = $"{bytes / 1024.0 / 1024.0:N1} MiB in {clock.Elapsed.TotalSeconds:0.0} s";
                 Enter(DeploymentState.Harbored, "Backup",
@@ -197,7 +199,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                 await Harbors.DropCloneAsync(journal, cancellationToken);
             Enter(StateMachine.After(DeploymentState.Dumping, DeploymentStep.DumpClone), "DumpClone",
                 $"deployment of {journal.TargetVersion} complete; the safe harbor is {journal.SafeHarbor}" +
-                (kept ? $", and the clone {clone.Name} is kept (backup.keepClone): drop it when done with DROP DATABASE {Postgres.DatabaseAdmin.QuoteIdentifier(clone.Name)};" : ""));
+                (kept ? $", and the clone {clone.Name} is kept (backup.keepClone) for a rollback by hand, until the next deployment's Backup drops it" : ""));
             return $"{Path.GetFileName(journal.SafeHarbor)}{(kept ? $"; clone {clone.Name} kept" : "; clone dropped")}";
         }, cancellationToken);
 

@@ -1,6 +1,5 @@
 using PgDeploy.Environments;
 using PgDeploy.Migrations.History;
-using PgDeploy.Postgres;
 using PgDeploy.Safety;
 using Serilog;
 
@@ -84,6 +83,14 @@ sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
         await SafeHarborClone.DropAsync(site.ConnectionString, site.Identity.Database, CloneName(journal), cancellationToken);
         if (journal.Clone is { Gone: false } clone)
             journal.Clone = clone with { Gone = true };
+    }
+
+    /// A clone kept by an earlier deployment (backup.keepClone) served that deployment's rollback by hand, which a new one ends.
+    public async Task DropEarlierClonesAsync(DeploymentJournal journal, CancellationToken cancellationToken)
+    {
+        var dropped = await SafeHarborClone.DropEarlierAsync(site.ConnectionString, site.Identity.Database, CloneName(journal), cancellationToken);
+        if (dropped.Count > 0)
+            Log.Information("Dropped the clone(s) {Clones} kept by earlier deployments", string.Join(", ", dropped));
     }
 
     /// By the run id, so that a clone a killed run was making is found even before the journal recorded it.

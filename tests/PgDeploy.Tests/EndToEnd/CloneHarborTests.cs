@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Npgsql;
 using PgDeploy.Deployments;
 using PgDeploy.Postgres;
 using PgDeploy.Safety;
@@ -17,10 +18,13 @@ namespace PgDeploy.Tests.EndToEnd;
 [Collection(PostgresCollection.Name)]
 public sealed class CloneHarborTests(PostgresFixture postgres)
 {
-    /// <summary>What lives on the database object rather than in it, which a swap must carry over from the original to the clone.</summary>
+    /// <summary>
+    /// What lives on the database object rather than in it, which a swap must carry over from the original to the clone; the
+    /// privileges as they apply (a null datacl spelled out as the defaults it stands for).
+    /// </summary>
     private const string DatabaseObject =
         """
-        SELECT concat_ws(' | ', pg_get_userbyid(d.datdba), d.datacl::text, d.datconnlimit, d.datallowconn, shobj_description(d.oid, 'pg_database'),
+        SELECT concat_ws(' | ', pg_get_userbyid(d.datdba), coalesce(d.datacl, acldefault('d', d.datdba))::text, d.datconnlimit, d.datallowconn, shobj_description(d.oid, 'pg_database'),
                (SELECT string_agg(coalesce(r.rolname, '*') || ':' || array_to_string(s.setconfig, ','), '; ' ORDER BY r.rolname NULLS FIRST)
                 FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = d.oid))
         FROM pg_database d WHERE d.datname = current_database()
@@ -159,5 +163,36 @@ public sealed class CloneHarborTests(PostgresFixture postgres)
         Assert.Null(journal.Clone);
         Assert.True(File.Exists(journal.SafeHarbor), deployed.Output);
         Assert.Empty(await scenario.DatabasesBesideAsync());
+    }
+
+    [Fact]
+    public async Task With_keepClone_the_clone_stays_out_of_the_applications_reach_and_a_rollback_by_hand_swaps_it_in_instead_of_restoring()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump", KeepClone = true });
+        await scenario.PrepareAtV01Async();
+        var before = await scenario.DumpAsync();
+        var objectBefore = await scenario.Database.ScalarAsync<string>(DatabaseObject);
+
+        (await scenario.DeployAsync("0.2")).AssertExitCode(0);
+
+        var journal = scenario.Records.Journal;
+        Assert.Equal(DeploymentState.Completed, journal.State);
+        Assert.False(journal.Clone!.Gone);
+        Assert.True(File.Exists(journal.SafeHarbor));
+        Assert.Equal([journal.Clone.Name], await scenario.DatabasesBesideAsync());
+        var intoClone = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(scenario.App.ConnectionString) { Database = journal.Clone.Name }.ConnectionString);
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, (await Assert.ThrowsAsync<PostgresException>(() => intoClone.OpenAsync())).SqlState);
+
+        var rollback = await scenario.RunAsync("Rollback", "--confirm-database", scenario.Database.Name, "--discard-writes-since-restart");
+
+        rollback.AssertExitCode(3);
+        Assert.Equal(RollbackMode.Swap, scenario.Records.Journal.Rollback);
+        DumpAssert.Identical(before, await scenario.DumpAsync());
+        (await scenario.RunAsync("MaintenanceOff")).AssertExitCode(0);
+        // The clone had connections allowed and CONNECT revoked for its dump: the swap gave it back the original's defaults.
+        Assert.Equal(objectBefore, await scenario.Database.ScalarAsync<string>(DatabaseObject));
+        Assert.True(await scenario.App.CanLogInAsync());
+        Assert.Equal([scenario.FailedDatabaseName(journal.RunId)], await scenario.DatabasesBesideAsync());
     }
 }

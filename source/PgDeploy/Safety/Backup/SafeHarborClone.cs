@@ -96,6 +96,21 @@ public static class SafeHarborClone
         Log.Debug("Dropped the safe harbor's clone {Clone}", clone);
     }
 
+    /// <summary>Drops the clones of <paramref name="database"/> other than <paramref name="current"/>: kept by earlier deployments (backup.keepClone).</summary>
+    /// <returns>The names dropped.</returns>
+    public static async Task<IReadOnlyList<string>> DropEarlierAsync(string connectionString, string database, string current, CancellationToken cancellationToken)
+    {
+        var maintenanceConnectionString = DatabaseAdmin.WithDatabase(connectionString, DatabaseAdmin.MaintenanceDatabase(database));
+        IReadOnlyList<string> earlier;
+        await using (var maintenance = await SafetyConnection.OpenAsync(maintenanceConnectionString, null, cancellationToken))
+            earlier = [.. await maintenance.QueryAsync<string>(new CommandDefinition(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, @prefix) AND datname <> @current ORDER BY 1",
+                new { prefix = $"{database}__harbor_", current }, cancellationToken: cancellationToken))];
+        foreach (var clone in earlier)
+            await DatabaseAdmin.DropDatabaseAsync(maintenanceConnectionString, clone, cancellationToken);
+        return earlier;
+    }
+
     /// <summary>A Unix socket or a loopback address: the server's files are on this machine's disks.</summary>
     static bool IsLocal(string? host) =>
         host is null || host.StartsWith('/') || host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
