@@ -22,6 +22,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
     DeploymentLock? deploymentLock;
     DeploymentJournal? journal;
     UpgradeRun? upgrade;
+    /// The dump of the clone, started beside the upgrade (backup.dumpCloneDuringUpgrade); DumpClone takes it over.
+    (Task<SafeHarbor> Dump, CancellationTokenSource Stop)? cloneDump;
     string? newRunId;
     AppVersion? plannedFrom;
     bool nothingToDeploy;
@@ -111,6 +113,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                     journal!.SequencesBeforeUpgrade = (await SequenceSnapshot.TakeAsync(connection, cancellationToken)).Values;
                 Enter(DeploymentState.Applying, phase.ToString(), $"applying the upgrade to {journal!.TargetVersion}");
             }
+            StartCloneDumpBesideUpgrade();
             var run = await UpgradeAsync(cancellationToken);
             var committedBefore = run.Session?.Committed.Count ?? 0;
             IReadOnlyList<MigrationStep> applied;
@@ -189,7 +192,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             Enter(DeploymentState.Dumping, "DumpClone", $"dumping the clone {clone.Name} into the safe harbor");
             if (journal.SafeHarbor is null)
             {
-                var harbor = await Harbors.DumpCloneAsync(journal, clone, cancellationToken);
+                var harbor = await CloneDumpBesideUpgradeAsync() ?? await Harbors.DumpCloneAsync(journal, clone, cancellationToken);
                 journal.SafeHarbor = harbor.DumpPath;
                 Record("DumpClone", $"took {harbor.DumpPath} ({harbor.Manifest.SizeBytes / 1024.0 / 1024.0:N1} MiB, sha256 {harbor.Manifest.Sha256[..12]}…) " +
                                     $"from the clone {clone.Name}, with the rows counted when it was made");
@@ -209,6 +212,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         {
             // The failed upgrade's own transaction goes first: whatever the rollback does, nothing of it commits.
             await DisposeUpgradeAsync();
+            // Nor is the clone read any longer: a rollback may swap it in.
+            await StopCloneDumpAsync();
             await OpenAsync(lockIt: true, cancellationToken);
             await deploymentLock!.EnsureHeldAsync(request.Settings.Migrations.DeploymentLockWait, cancellationToken);
             var state = State;
@@ -436,6 +441,53 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         return upgrade;
     }
 
+    void StartCloneDumpBesideUpgrade()
+    {
+        if (cloneDump is not null || !request.Settings.Backup.DumpCloneDuringUpgrade || journal is not { SafeHarbor: null, Clone: { Gone: false } clone })
+            return;
+        var stop = new CancellationTokenSource();
+        Log.Information("Dumping the clone {Clone} beside the upgrade (backup.dumpCloneDuringUpgrade)", clone.Name);
+        cloneDump = (Harbors.DumpCloneAsync(journal, clone, stop.Token), stop);
+    }
+
+    /// The dump started beside the upgrade, or null when none was, or it failed (DumpClone then takes it again).
+    async Task<SafeHarbor?> CloneDumpBesideUpgradeAsync()
+    {
+        if (cloneDump is not { } started)
+            return null;
+        cloneDump = null;
+        try
+        {
+            return await started.Dump;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.Warning("The dump of the clone taken beside the upgrade failed ({Reason}); taking it again", exception.Message);
+            return null;
+        }
+        finally
+        {
+            started.Stop.Dispose();
+        }
+    }
+
+    async Task StopCloneDumpAsync()
+    {
+        if (cloneDump is not { } started)
+            return;
+        cloneDump = null;
+        await started.Stop.CancelAsync();
+        try
+        {
+            await started.Dump;
+        }
+        catch (Exception exception)
+        {
+            Log.Debug("The dump of the clone beside the upgrade stopped: {Reason}", exception.Message);
+        }
+        started.Stop.Dispose();
+    }
+
     async Task DisposeUpgradeAsync()
     {
         if (upgrade is null)
@@ -490,6 +542,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopCloneDumpAsync();
         await DisposeUpgradeAsync();
         if (deploymentLock is not null)
             await deploymentLock.DisposeAsync();

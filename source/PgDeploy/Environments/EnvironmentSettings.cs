@@ -75,6 +75,9 @@ public sealed record BackupSettings
     public BackupMode? Mode { get; init; }
     /// Keep the clone once its dump is verified: a rollback by hand then swaps it in instead of restoring the dump.
     public bool KeepClone { get; init; }
+    /// Dump the clone while Migrate, PostProcess and Verify run in the same process, rather than after Restart: the deployment
+    /// ends sooner, but the dump competes with the upgrade for the server's CPU and disk.
+    public bool DumpCloneDuringUpgrade { get; init; }
 }
 
 public sealed record FenceSettings

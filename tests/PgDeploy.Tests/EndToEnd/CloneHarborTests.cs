@@ -30,11 +30,14 @@ public sealed class CloneHarborTests(PostgresFixture postgres)
         FROM pg_database d WHERE d.datname = current_database()
         """;
 
-    [Fact]
-    public async Task A_failure_at_Verify_after_a_commit_point_swaps_the_clone_in_and_the_database_is_as_before_with_its_settings_grants_and_comment()
+    /// <param name="dumpDuringUpgrade">The clone was being dumped beside the upgrade: the rollback stops that first.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_failure_at_Verify_after_a_commit_point_swaps_the_clone_in_and_the_database_is_as_before_with_its_settings_grants_and_comment(bool dumpDuringUpgrade)
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
-        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump", DumpCloneDuringUpgrade = dumpDuringUpgrade });
         // A commit point makes the safe harbor necessary; the single name makes Verify fail after it.
         scenario.Root.Migrations.Script("0.2", "025_index_emails.sql",
             "-- deploy:no-transaction\nCREATE INDEX CONCURRENTLY student_emails_lower_email ON student_emails (lower(email));\n");
@@ -64,19 +67,26 @@ public sealed class CloneHarborTests(PostgresFixture postgres)
         DumpAssert.Identical(before, await scenario.Database.DumpAsync("--exclude-schema=pgdeploy"));
         Assert.Equal(historyBefore, await scenario.Database.HistoryAsync());
         Assert.Equal(objectBefore, await scenario.Database.ScalarAsync<string>(DatabaseObject));
-        // No dump was taken: the clone was the safe harbor, and it is the database now; the upgraded one is kept for forensics.
-        Assert.Equal(backupsBefore, scenario.BackupFiles());
+        // The clone was the safe harbor, and it is the database now; the upgraded one is kept for forensics. No dump was needed: none was
+        // taken after the window, and one taken beside the upgrade is whole or gone.
+        if (dumpDuringUpgrade)
+            Assert.DoesNotContain(scenario.BackupFiles(), file => file.Contains(".partial", StringComparison.Ordinal));
+        else
+            Assert.Equal(backupsBefore, scenario.BackupFiles());
         Assert.Equal([scenario.FailedDatabaseName(journal.RunId)], await scenario.DatabasesBesideAsync());
         Assert.True(await scenario.App.CanLogInAsync(), $"The rollback is finished, so the fence must be lifted:{Environment.NewLine}{run.Output}");
         var maxId = await scenario.Database.ScalarAsync<int>("SELECT max(id) FROM students");
         Assert.Equal(maxId + 1, await scenario.App.EnrolAtV01Async("Dorothy Vaughan"));
     }
 
-    [Fact]
-    public async Task A_successful_deploy_dumps_the_clone_after_Restart_verifies_the_dump_drops_the_clone_and_the_dump_restores_the_database_as_before()
+    /// <param name="dumpDuringUpgrade">backup.dumpCloneDuringUpgrade: the dump is taken beside the upgrade, inside the window, and DumpClone takes it over.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_successful_deploy_dumps_the_clone_verifies_the_dump_drops_the_clone_and_the_dump_restores_the_database_as_before(bool dumpDuringUpgrade)
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
-        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump", DumpCloneDuringUpgrade = dumpDuringUpgrade });
         await scenario.PrepareAtV01Async();
         var before = await scenario.DumpAsync();
 
@@ -93,12 +103,14 @@ public sealed class CloneHarborTests(PostgresFixture postgres)
         Assert.True(clone.Gone);
         Assert.Empty(await scenario.DatabasesBesideAsync());
 
-        // The dump is the database's own safe harbor, taken from the clone after the window, with the rows counted inside it.
+        // The dump is the database's own safe harbor, taken from the clone (after the window, or beside the upgrade inside it), with the
+        // rows counted when the clone was made.
         var harbor = SafeHarbor.Load(journal.SafeHarbor!, "");
         Assert.Equal(scenario.Database.Name, harbor.Manifest.Database);
         Assert.Equal(journal.RunId, harbor.Manifest.RunId);
-        Assert.True(harbor.Manifest.StartedUtc > journal.FenceLiftedAt!.Value.UtcDateTime,
-            $"The dump began at {harbor.Manifest.StartedUtc:O}, before the fence was lifted at {journal.FenceLiftedAt:O}.");
+        Assert.True(harbor.Manifest.StartedUtc > journal.FenceLiftedAt!.Value.UtcDateTime != dumpDuringUpgrade,
+            $"The dump began at {harbor.Manifest.StartedUtc:O}, and the fence was lifted at {journal.FenceLiftedAt:O}.");
+        Assert.Equal(dumpDuringUpgrade, run.Output.Contains("beside the upgrade", StringComparison.Ordinal));
         Assert.Equal(clone.RowCounts, harbor.Manifest.RowCounts);
         Assert.Equal(4, harbor.Manifest.RowCounts.Single(count => count.Name == "students").Rows);
         Assert.Equal(journal.FenceRaisedAt, harbor.Manifest.Provenance!.FenceRaisedAt);

@@ -21,6 +21,9 @@ internal sealed record ScenarioSettings
     /// <summary>backup.keepClone: the clone stays once its dump is verified.</summary>
     public bool KeepClone { get; init; }
 
+    /// <summary>backup.dumpCloneDuringUpgrade: the clone is dumped beside Migrate, PostProcess and Verify rather than after Restart.</summary>
+    public bool DumpCloneDuringUpgrade { get; init; }
+
     /// <summary>Shell commands a hook (stop, start, revert) runs after its log line, in the build root: to fail it, or to log what it sees.</summary>
     public IReadOnlyDictionary<string, string> HookCommands { get; init; } = new Dictionary<string, string>();
 
@@ -62,6 +65,11 @@ internal static class ScenarioEnvironmentFile
         if (settings.KeepClone)
         {
             backup["keepClone"] = true;
+        }
+
+        if (settings.DumpCloneDuringUpgrade)
+        {
+            backup["dumpCloneDuringUpgrade"] = true;
         }
 
         if (settings.ClientToolDirectory is { } clientTools)
