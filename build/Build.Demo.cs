@@ -101,6 +101,8 @@ partial class Build
             "--root", RootDirectory, "--migrations-dir", MigrationsDirectory,
             .. InjectFailure is { } target ? ["--inject-failure", target.ToString()] : Array.Empty<string>()];
         Log.Information("Running: ./build.sh {Arguments}", string.Join(' ', arguments.Skip(viaDotnet ? 1 : 0)));
+        // The demo's idle pooled sessions on the database would stop Backup from cloning it (a template may have no other session).
+        NpgsqlConnection.ClearAllPools();
         var result = await Cli.Wrap(System.Environment.ProcessPath!)
             .WithArguments(arguments)
             .WithStandardOutputPipe(PipeTarget.ToStream(Console.OpenStandardOutput()))

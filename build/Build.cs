@@ -25,7 +25,7 @@ partial class Build : BuildBase
         .Executes(async cancellationToken => ReportSummary(await Deployment.RaiseFenceAsync(cancellationToken)));
 
     Target Backup => _ => _
-        .Description("Take and verify the safe-harbor dump, inside the fence so that no write is lost on restore")
+        .Description("Take the safe harbor inside the fence so that no write is lost on restore: a clone of the database (backup.mode clone+dump), or the verified dump")
         .DependsOn(MaintenanceOn)
         .Executes(async cancellationToken => ReportSummary(await Deployment.TakeSafeHarborAsync(cancellationToken)));
 
@@ -52,12 +52,17 @@ partial class Build : BuildBase
         .DependsOn(Verify)
         .Executes(async cancellationToken => ReportSummary(await Deployment.RestartAsync(cancellationToken)));
 
+    Target DumpClone => _ => _
+        .Description("After the window: dump the clone that is the safe harbor, verify the dump, drop the clone; nothing to do when Backup took the dump")
+        .DependsOn(Restart)
+        .Executes(async cancellationToken => ReportSummary(await Deployment.DumpCloneAsync(cancellationToken)));
+
     Target Rollback => _ => _
         .Description("Undo the deployment: without a restore when nothing is committed, else from the safe harbor; runs by itself when a step from MaintenanceOn to Verify fails")
         .TriggeredByFailureOf(MaintenanceOn, Backup, Migrate, PostProcess, Verify)
         .Executes(async cancellationToken => ReportSummary(await Deployment.RollbackAsync(byHand: InvokedTargets.Contains(nameof(Rollback)), cancellationToken)));
 
     Target Deploy => _ => _
-        .Description("The whole upgrade: Prerequisites, Precompute, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart; after an interruption, finishes it")
-        .DependsOn(Restart);
+        .Description("The whole upgrade: Prerequisites, Precompute, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart, DumpClone; after an interruption, finishes it")
+        .DependsOn(DumpClone);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using PgDeploy.Application;
 using PgDeploy.Migrations;
@@ -22,6 +23,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
     DeploymentLock? deploymentLock;
     DeploymentJournal? journal;
     UpgradeRun? upgrade;
+    /// The dump of the clone, started beside the upgrade (backup.dumpCloneDuringUpgrade); DumpClone takes it over.
+    (Task<SafeHarbor> Dump, CancellationTokenSource Stop)? cloneDump;
     string? newRunId;
     AppVersion? plannedFrom;
     bool nothingToDeploy;
@@ -106,6 +109,19 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         FlowStepAsync(DeploymentStep.Harbor, "Backup", async () =>
         {
             Enter(DeploymentState.Harboring, "Backup", request.BackupFile is null ? "taking the safe harbor" : $"checking the given safe harbor {request.BackupFile}");
+            await Harbors.DropEarlierClonesAsync(journal!, cancellationToken);
+            if (request.BackupFile is null && (await Harbors.ChooseCloneAsync(cancellationToken)).Possible)
+            {
+                var clock = Stopwatch.StartNew();
+                var (clone, bytes) = await Harbors.TakeCloneAsync(journal!, Record, cancellationToken);
+                var cloned = $"{bytes / 1024.0 / 1024.0:N1} MiB in {clock.Elapsed.TotalSeconds:0.0} s";
+                Enter(DeploymentState.Harbored, "Backup",
+                    $"cloned the database into {clone.Name} ({cloned}, {clone.RowCounts.Count} tables counted); DumpClone dumps it after Restart");
+                FailIfInjected("Backup");
+                return $"clone {clone.Name} ({cloned})";
+            }
+            // A clone left by an earlier attempt in clone+dump mode is no safe harbor now.
+            await Harbors.DropCloneAsync(journal!, cancellationToken);
             var harbor = await Harbors.TakeOrAcceptAsync(journal!, request.BackupFile, cancellationToken);
             journal!.SafeHarbor = harbor.DumpPath;
             var size = $"{harbor.Manifest.SizeBytes / 1024.0 / 1024.0:N1} MiB";
@@ -125,6 +141,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                     journal!.SequencesBeforeUpgrade = (await SequenceSnapshot.TakeAsync(connection, cancellationToken)).Values;
                 Enter(DeploymentState.Applying, phase.ToString(), $"applying the upgrade to {journal!.TargetVersion}");
             }
+            StartCloneDumpBesideUpgrade();
             var run = await UpgradeAsync(cancellationToken);
             var committedBefore = run.Session?.Committed.Count ?? 0;
             IReadOnlyList<MigrationStep> applied;
@@ -153,9 +170,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             await run.PlanAsync(cancellationToken);
             var session = run.Session!;
             var verifyDirectory = Path.Combine(request.Catalog().Find(run.Target)!.Directory, MigrationCatalog.VerifyFolder);
-            var harbor = HarborKeeper.Recorded(journal!);
             var report = await new IntegrityVerifier(session.Connection, await session.TransactionForChecksAsync(cancellationToken))
-                .VerifyAsync(verifyDirectory, harbor.Manifest.RowCountsByName, cancellationToken);
+                .VerifyAsync(verifyDirectory, HarborKeeper.RowCountsByName(journal!), cancellationToken);
             journal!.Checks.AddRange(report.Checks.Select(check => new CheckRecord(check.Name, check.Figure, check.Verdict != Verdict.Failed, check.Detail, check.Verdict == Verdict.Informational)));
             Record("Verify", report.Summary);
             Log.Debug("{Report}", report.ToMarkdown());
@@ -189,8 +205,33 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                     $"to go back instead, ./build.sh Rollback --target-env {Environment} --discard-writes-since-restart restores the safe harbor and loses what the application wrote since.",
                     exception);
             }
-            Enter(DeploymentState.Completed, "Restart", $"deployment of {journal.TargetVersion} complete");
+            var after = StateMachine.After(DeploymentState.Restarting, DeploymentStep.Restart, cloneToDump: journal.Clone is { Gone: false } && journal.SafeHarbor is null);
+            Enter(after, "Restart", after == DeploymentState.Completed
+                ? $"deployment of {journal.TargetVersion} complete"
+                : $"the new version runs; DumpClone dumps the clone {journal.Clone!.Name} into the safe harbor next");
             return "the new version runs";
+        }, cancellationToken);
+
+    /// After the window: the clone that was the safe harbor becomes the verified dump, and is dropped unless backup.keepClone.
+    public Task<string> DumpCloneAsync(CancellationToken cancellationToken) =>
+        FlowStepAsync(DeploymentStep.DumpClone, "DumpClone", async () =>
+        {
+            var clone = journal!.Clone!;
+            Enter(DeploymentState.Dumping, "DumpClone", $"dumping the clone {clone.Name} into the safe harbor");
+            if (journal.SafeHarbor is null)
+            {
+                var harbor = await CloneDumpBesideUpgradeAsync() ?? await Harbors.DumpCloneAsync(journal, clone, cancellationToken);
+                journal.SafeHarbor = harbor.DumpPath;
+                Record("DumpClone", $"took {harbor.DumpPath} ({harbor.Manifest.SizeBytes / 1024.0 / 1024.0:N1} MiB, sha256 {harbor.Manifest.Sha256[..12]}…) " +
+                                    $"from the clone {clone.Name}, with the rows counted when it was made");
+            }
+            var kept = request.Settings.Backup.KeepClone;
+            if (!kept)
+                await Harbors.DropCloneAsync(journal, cancellationToken);
+            Enter(StateMachine.After(DeploymentState.Dumping, DeploymentStep.DumpClone), "DumpClone",
+                $"deployment of {journal.TargetVersion} complete; the safe harbor is {journal.SafeHarbor}" +
+                (kept ? $", and the clone {clone.Name} is kept (backup.keepClone) for a rollback by hand, until the next deployment's Backup drops it" : ""));
+            return $"{Path.GetFileName(journal.SafeHarbor)}{(kept ? $"; clone {clone.Name} kept" : "; clone dropped")}";
         }, cancellationToken);
 
     /// <param name="byHand">Invoked by name; otherwise triggered by a failure or an interruption of this run.</param>
@@ -199,6 +240,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         {
             // The failed upgrade's own transaction goes first: whatever the rollback does, nothing of it commits.
             await DisposeUpgradeAsync();
+            // Nor is the clone read any longer: a rollback may swap it in.
+            await StopCloneDumpAsync();
             await OpenAsync(lockIt: true, cancellationToken);
             await deploymentLock!.EnsureHeldAsync(request.Settings.Migrations.DeploymentLockWait, cancellationToken);
             var state = State;
@@ -231,6 +274,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             {
                 Harbors.RemoveStalePartials();
                 await DeploymentRollback.DropPrecomputationsAsync(site!, cancellationToken);
+                await Harbors.DropCloneAsync(journal!, cancellationToken);
             }
             if (journal is not null && after != state)
             {
@@ -399,7 +443,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             OtherVersion: IsOtherVersion,
             ByHand: byHand,
             DiscardWrites: request.DiscardWritesSinceRestart,
-            LastCompleted: journal?.State == DeploymentState.Completed);
+            LastCompleted: journal?.State == DeploymentState.Completed,
+            CloneKept: step == DeploymentStep.Rollback && await Harbors.CloneKeptAsync(journal, cancellationToken));
         return Check(StateMachine.Admit(State, step, situation));
     }
 
@@ -448,6 +493,53 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         return upgrade;
     }
 
+    void StartCloneDumpBesideUpgrade()
+    {
+        if (cloneDump is not null || !request.Settings.Backup.DumpCloneDuringUpgrade || journal is not { SafeHarbor: null, Clone: { Gone: false } clone })
+            return;
+        var stop = new CancellationTokenSource();
+        Log.Information("Dumping the clone {Clone} beside the upgrade (backup.dumpCloneDuringUpgrade)", clone.Name);
+        cloneDump = (Harbors.DumpCloneAsync(journal, clone, stop.Token), stop);
+    }
+
+    /// The dump started beside the upgrade, or null when none was, or it failed (DumpClone then takes it again).
+    async Task<SafeHarbor?> CloneDumpBesideUpgradeAsync()
+    {
+        if (cloneDump is not { } started)
+            return null;
+        cloneDump = null;
+        try
+        {
+            return await started.Dump;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.Warning("The dump of the clone taken beside the upgrade failed ({Reason}); taking it again", exception.Message);
+            return null;
+        }
+        finally
+        {
+            started.Stop.Dispose();
+        }
+    }
+
+    async Task StopCloneDumpAsync()
+    {
+        if (cloneDump is not { } started)
+            return;
+        cloneDump = null;
+        await started.Stop.CancelAsync();
+        try
+        {
+            await started.Dump;
+        }
+        catch (Exception exception)
+        {
+            Log.Debug("The dump of the clone beside the upgrade stopped: {Reason}", exception.Message);
+        }
+        started.Stop.Dispose();
+    }
+
     async Task DisposeUpgradeAsync()
     {
         if (upgrade is null)
@@ -482,7 +574,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             ? ""
             : $"Deployment {journal.RunId} is {StateMachine.Describe(journal.State)}; the write fence " +
               $"{(journal.FenceRaisedAt is not null && journal.FenceLiftedAt is null ? "is up (the application cannot write)" : "is not up")}" +
-              $"{(journal.SafeHarbor is { } harbor ? $"; its safe harbor is {harbor}" : "")}.";
+              $"{(journal.SafeHarbor is { } harbor ? $"; its safe harbor is {harbor}" : journal.Clone is { Gone: false } clone ? $"; its safe harbor is the clone {clone.Name}" : "")}.";
 
     public async Task<DeploymentStatus> StatusAsync(CancellationToken cancellationToken)
     {
@@ -502,6 +594,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopCloneDumpAsync();
         await DisposeUpgradeAsync();
         if (deploymentLock is not null)
             await deploymentLock.DisposeAsync();

@@ -2,8 +2,15 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
+using PgDeploy.Safety;
 
 namespace PgDeploy.Deployments;
+
+/// A copy of the database made with CREATE DATABASE … TEMPLATE inside the fence, with what its dump must show later.
+/// <param name="Provenance">The database, history and fence it was made in, which its dump's manifest records.</param>
+/// <param name="RowCounts">Exact row counts of the database when it was cloned: what Verify compares against, and its dump must hold.</param>
+/// <param name="Gone">No longer there as a clone: dropped once its dump was verified or its deployment undone, or swapped in by a rollback.</param>
+public sealed record HarborClone(string Name, DateTimeOffset MadeAt, HarborProvenance Provenance, IReadOnlyList<TableRowCount> RowCounts, bool Gone = false);
 
 public sealed record JournalEvent(DateTimeOffset At, string Target, string Message);
 
@@ -33,6 +40,8 @@ public sealed class DeploymentJournal
     public RollbackMode? Rollback { get; set; }
     /// The safe-harbor dump of this deployment; its manifest lies beside it.
     public string? SafeHarbor { get; set; }
+    /// The clone of the database made inside the fence (backup.mode clone+dump): the safe harbor until its dump is verified.
+    public HarborClone? Clone { get; set; }
     public DateTimeOffset? FenceRaisedAt { get; set; }
     /// Set when the fence came down for good: from then on the application may write, and a restore of the
     /// safe harbor would discard what it wrote.

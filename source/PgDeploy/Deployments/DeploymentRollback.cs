@@ -26,9 +26,12 @@ sealed class DeploymentRollback(
         {
             journal.FailedSteps.AddRange(await FailedStepsAsync(cancellationToken));
             journal.Rollback = mode;
-            enter(DeploymentState.RollingBack, "Rollback", mode == RollbackMode.Undo
-                ? "nothing of the deployment is committed: undoing it without a restore"
-                : "part or all of the upgrade is committed: restoring the safe harbor");
+            enter(DeploymentState.RollingBack, "Rollback", mode switch
+            {
+                RollbackMode.Undo => "nothing of the deployment is committed: undoing it without a restore",
+                RollbackMode.Swap => $"part or all of the upgrade is committed: swapping in the safe harbor's clone {journal.Clone!.Name}",
+                _ => "part or all of the upgrade is committed: restoring the safe harbor",
+            });
         }
         else
         {
@@ -36,7 +39,7 @@ sealed class DeploymentRollback(
         }
 
         string done;
-        if (mode == RollbackMode.Restore)
+        if (mode is RollbackMode.Restore or RollbackMode.Swap)
         {
             if (journal.FenceLiftedAt is not null)
             {
@@ -45,7 +48,7 @@ sealed class DeploymentRollback(
                 await application.StopAsync(facts, cancellationToken);
                 await fence.RaiseAsync(journal.RunId, cancellationToken);
             }
-            done = await RestoreAsync(cancellationToken);
+            done = mode == RollbackMode.Swap ? await SwapAsync(cancellationToken) : await RestoreAsync(cancellationToken);
             await WriteBackFailuresAsync(cancellationToken);
         }
         else
@@ -78,6 +81,7 @@ sealed class DeploymentRollback(
             done += $"; revert the application's code to {journal.FromVersion}, then run ./build.sh MaintenanceOff";
         }
         harbors.RemoveStalePartials();
+        await harbors.DropCloneAsync(journal, cancellationToken);
         enter(StateMachine.After(DeploymentState.RollingBack, DeploymentStep.Rollback, previousBack), "Rollback", done);
         return done;
     }
@@ -111,6 +115,20 @@ sealed class DeploymentRollback(
             .RestoreAsync(harbor, site.ConnectionString, journal.RunId, cancellationToken: cancellationToken);
         return $"restored {result.Database} from {Path.GetFileName(result.DumpPath)} in {result.TotalDuration.TotalSeconds:0.0} s; " +
                $"the database as it was before the rollback is kept as {result.FailedDatabase} (drop it when done: {result.DropFailedDatabaseSql})";
+    }
+
+    /// The clone made inside the fence takes the database's name; the upgraded database is kept aside, as a restore keeps it.
+    async Task<string> SwapAsync(CancellationToken cancellationToken)
+    {
+        var clone = journal.Clone!;
+        var failed = RestoreNames.Failed(site.Identity.Database, journal.RunId);
+        if (await DatabaseAdmin.ExistsAsync(site.MaintenanceConnectionString, failed, cancellationToken))
+            return $"the clone {clone.Name} was swapped in by an earlier attempt; the database as it was before the rollback is kept as {failed}";
+        var (kept, duration) = await new SafeHarborRestore(request.Settings.Backup, harbors.Options)
+            .SwapInCloneAsync(site.ConnectionString, clone.Name, journal.RunId, cancellationToken);
+        journal.Clone = clone with { Gone = true };
+        return $"swapped the safe harbor's clone {clone.Name} in for the database in {duration.TotalSeconds:0.00} s, without a restore; " +
+               $"the database as it was before the rollback is kept as {kept} (drop it when done: DROP DATABASE {DatabaseAdmin.QuoteIdentifier(kept)};)";
     }
 
     /// The restored history knows nothing of this run; its failures are what the morning after needs to read.

@@ -43,7 +43,7 @@ public sealed record DeploymentStatus(
             journal?.FromVersion,
             journal?.TargetVersion,
             fence switch { null => "no fence roles set", { IsUp: true } => fence.Describe(), _ => "not up" },
-            active ? journal!.SafeHarbor : null,
+            active ? journal!.SafeHarbor ?? (journal.Clone is { Gone: false } clone ? $"the clone {clone.Name}, dumped after Restart" : null) : null,
             active ? journal!.LastFailure : null,
             next);
     }

@@ -41,6 +41,9 @@ sealed class FenceControl(DeploymentRequest request, DeploymentSite site)
     /// application may have written since, so the fence goes up again, and a safe harbor taken before is stale.
     public async Task EnsureStillUpAsync(DeploymentJournal journal, Action<DeploymentState, string, string> enter, CancellationToken cancellationToken)
     {
+        // After the window the fence is down on purpose: the new version runs while the clone is dumped.
+        if (StateMachine.IsAfterWindow(journal.State))
+            return;
         if (await StatusAsync(cancellationToken) is not { } status || status.IsUp)
             return;
         Log.Warning("The write fence of deployment {RunId} is no longer up: someone lifted it, and the application may have written since", journal.RunId);
@@ -50,6 +53,7 @@ sealed class FenceControl(DeploymentRequest request, DeploymentSite site)
         {
             case DeploymentState.Harboring or DeploymentState.Harbored:
                 journal.SafeHarbor = null;
+                journal.Clone = null;
                 enter(DeploymentState.Fenced, "MaintenanceOn", "the fence had been lifted since the safe harbor was taken: fence raised again, a new safe harbor is needed");
                 break;
             case DeploymentState.Applying or DeploymentState.Committed:

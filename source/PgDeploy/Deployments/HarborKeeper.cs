@@ -1,5 +1,7 @@
+using PgDeploy.Environments;
 using PgDeploy.Migrations.History;
 using PgDeploy.Safety;
+using Serilog;
 
 namespace PgDeploy.Deployments;
 
@@ -20,6 +22,85 @@ sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
             return await AcceptGivenAsync(givenDump, provenance, cancellationToken);
         return await Backup.TakeAsync(site.ConnectionString, request.EnvironmentName, journal.FromVersion, journal.RunId, cancellationToken, provenance);
     }
+
+    /// clone+dump where it is stated, or unset and the server allows it; else the dump inside the fence, with the reason in the log.
+    /// Stated clone+dump that the server does not allow is refused.
+    public async Task<CloneCheck> ChooseCloneAsync(CancellationToken cancellationToken)
+    {
+        if (request.Settings.Backup.Mode == BackupMode.Dump)
+            return new CloneCheck(false, "backup.mode is dump");
+        var check = await SafeHarborClone.CheckAsync(site.ConnectionString, cancellationToken);
+        if (check.Possible)
+            return check;
+        if (request.Settings.Backup.Mode == BackupMode.CloneAndDump)
+            throw new DeploymentException(
+                $"backup.mode is clone+dump in '{request.EnvironmentName}', but the safe harbor cannot be a clone: {check.Reason}. " +
+                "Fix that, or set backup.mode to dump (or leave it out, to fall back to the dump by itself).");
+        Log.Information("The safe harbor is dumped inside the fence, not cloned: {Reason}", check.Reason);
+        return check;
+    }
+
+    /// Clones the fenced database into &lt;db&gt;__harbor_&lt;run&gt; and records it in the journal before it is made. The row counts
+    /// are taken first, from the database itself: inside the fence the clone holds the same rows, and it takes no connection.
+    public async Task<(HarborClone Clone, long SizeBytes)> TakeCloneAsync(DeploymentJournal journal, Action<string, string> record, CancellationToken cancellationToken)
+    {
+        var provenance = await CurrentProvenanceAsync(exceptRunId: null, cancellationToken);
+        IReadOnlyList<TableRowCount> counts;
+        await using (var connection = await site.OpenAsync(cancellationToken))
+            counts = await RowCounter.CountAsync(connection, cancellationToken);
+        var clone = new HarborClone(CloneName(journal), DateTimeOffset.UtcNow, provenance, counts);
+        journal.Clone = clone;
+        record("Backup", $"cloning database {site.Identity.Database} into {clone.Name}");
+        var size = await SafeHarborClone.CreateAsync(site.ConnectionString, site.Identity.Database, clone.Name, cancellationToken);
+        return (clone, size);
+    }
+
+    /// The verified dump of the clone, as Backup takes it in dump mode; its rows must be those counted when it was made.
+    public async Task<SafeHarbor> DumpCloneAsync(DeploymentJournal journal, HarborClone clone, CancellationToken cancellationToken)
+    {
+        if (!await SafeHarborClone.ExistsAsync(site.ConnectionString, site.Identity.Database, clone.Name, cancellationToken))
+            throw new PersonNeededException(
+                $"The clone {clone.Name}, the safe harbor of deployment {journal.RunId}, no longer exists, so its dump cannot be taken. The upgrade is committed and " +
+                "the new version runs: take a backup of the database now with your regular tooling, then end the deployment with ./build.sh MaintenanceOff.");
+        await SafeHarborClone.OpenForDumpAsync(site.ConnectionString, site.Identity.Database, clone.Name, cancellationToken);
+        var harbor = await Backup.TakeAsync(site.ConnectionString, request.EnvironmentName, journal.FromVersion, journal.RunId, cancellationToken,
+            clone.Provenance, fromClone: clone.Name);
+        var differences = RowCounter.Differences(clone.RowCounts, harbor.Manifest.RowCounts);
+        if (differences.Count > 0)
+            throw new PersonNeededException(
+                $"The dump {harbor.DumpPath} of the clone {clone.Name} does not hold the rows counted when it was made ({string.Join("; ", differences.Take(10))}): " +
+                "someone wrote into the clone. Drop that dump, and take a backup of the database with your regular tooling; the clone is kept for inspection.");
+        return harbor;
+    }
+
+    /// This deployment's clone, if it is still there: a rollback swaps it in instead of restoring the dump.
+    public async Task<bool> CloneKeptAsync(DeploymentJournal? journal, CancellationToken cancellationToken) =>
+        journal?.Clone is { Gone: false } clone && await SafeHarborClone.ExistsAsync(site.ConnectionString, site.Identity.Database, clone.Name, cancellationToken);
+
+    /// Drops this deployment's clone, if one is there: once its dump is verified, or when the deployment is undone.
+    public async Task DropCloneAsync(DeploymentJournal journal, CancellationToken cancellationToken)
+    {
+        await SafeHarborClone.DropAsync(site.ConnectionString, site.Identity.Database, CloneName(journal), cancellationToken);
+        if (journal.Clone is { Gone: false } clone)
+            journal.Clone = clone with { Gone = true };
+    }
+
+    /// A clone kept by an earlier deployment (backup.keepClone) served that deployment's rollback by hand, which a new one ends.
+    public async Task DropEarlierClonesAsync(DeploymentJournal journal, CancellationToken cancellationToken)
+    {
+        var dropped = await SafeHarborClone.DropEarlierAsync(site.ConnectionString, site.Identity.Database, CloneName(journal), cancellationToken);
+        if (dropped.Count > 0)
+            Log.Information("Dropped the clone(s) {Clones} kept by earlier deployments", string.Join(", ", dropped));
+    }
+
+    /// By the run id, so that a clone a killed run was making is found even before the journal recorded it.
+    string CloneName(DeploymentJournal journal) => RestoreNames.Harbor(site.Identity.Database, journal.RunId);
+
+    /// The row counts Verify checks against: the clone's while it is the safe harbor, else the dump's manifest's.
+    public static IReadOnlyDictionary<string, long> RowCountsByName(DeploymentJournal journal) =>
+        journal is { SafeHarbor: null, Clone: { } clone }
+            ? clone.RowCounts.ToDictionary(count => count.Name, count => count.Rows)
+            : Recorded(journal).Manifest.RowCountsByName;
 
     /// A dump killed half-way is no safe harbor; once its deployment is undone or finished, nothing will resume it.
     public void RemoveStalePartials()

@@ -24,11 +24,15 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         if (plan is { IsEmpty: true } && unfinished is null)
             return new Outcome(preflight.Checks, plan);
 
+        if (state < DeploymentState.Harbored || StateMachine.IsAfterWindow(state))
+            await preflight.CheckAsync("backup directory", () => DiskSpace.CheckRoomForBackupAsync(site.ConnectionString, request.BackupDirectory, cancellationToken));
         if (state < DeploymentState.Harbored)
         {
-            await preflight.CheckAsync("backup directory", () => DiskSpace.CheckRoomForBackupAsync(site.ConnectionString, request.BackupDirectory, cancellationToken));
             if (request.BackupFile is { } given)
                 await preflight.CheckAsync("given safe harbor", () => Harbors.CheckGivenAsync(given, cancellationToken));
+            else
+                await preflight.CheckAsync("safe harbor mode", async () =>
+                    (await Harbors.ChooseCloneAsync(cancellationToken)) is var clone && clone.Possible ? $"clone+dump: {clone.Reason}" : $"dump inside the fence: {clone.Reason}");
         }
         await preflight.CheckAsync("hooks and checks", () =>
         {

@@ -13,6 +13,8 @@ public enum DeploymentState
     Applying,
     Committed,
     Restarting,
+    Restarted,
+    Dumping,
     Completed,
     RollingBack,
     AwaitingRevert,
@@ -21,11 +23,11 @@ public enum DeploymentState
 }
 
 /// What a target asks the deployment to do.
-public enum DeploymentStep { Prerequisites, Precompute, Fence, Harbor, Migrate, PostProcess, Verify, Restart, Rollback, LiftFence }
+public enum DeploymentStep { Prerequisites, Precompute, Fence, Harbor, Migrate, PostProcess, Verify, Restart, DumpClone, Rollback, LiftFence }
 
 /// How a rollback undoes a deployment: nothing of it is committed (lift the fence, start the previous version), or
-/// something is (restore the safe harbor first).
-public enum RollbackMode { Undo, Restore }
+/// something is (restore the safe harbor's dump first, or swap its clone in while the clone is there).
+public enum RollbackMode { Undo, Restore, Swap }
 
 /// What the machine needs to know beyond the state: facts read from the database and the command line.
 /// <param name="AnythingCommitted">Steps of this deployment are committed in the database (commit points, a CI stage, or Verify).</param>
@@ -33,8 +35,10 @@ public enum RollbackMode { Undo, Restore }
 /// <param name="ByHand">Rollback was invoked by name, not triggered by a failure.</param>
 /// <param name="DiscardWrites">--discard-writes-since-restart was given.</param>
 /// <param name="LastCompleted">The last deployment finished (Completed): a rollback by hand may still restore its safe harbor.</param>
+/// <param name="CloneKept">The deployment's clone of the database is still there: a restore swaps it in by name.</param>
 public sealed record Situation(
-    bool AnythingCommitted = false, bool OtherVersion = false, bool ByHand = false, bool DiscardWrites = false, bool LastCompleted = false);
+    bool AnythingCommitted = false, bool OtherVersion = false, bool ByHand = false, bool DiscardWrites = false, bool LastCompleted = false,
+    bool CloneKept = false);
 
 /// The machine's answer to a step: run it (after writing <see cref="Pending"/>), report it as done, or refuse it.
 public sealed record Admission(Admission.Verdict Decision, DeploymentState Pending, string Note = "", RollbackMode Mode = RollbackMode.Undo)
@@ -55,7 +59,7 @@ public static class StateMachine
     static readonly DeploymentState[] Flow =
     [
         DeploymentState.Idle, DeploymentState.Fencing, DeploymentState.Fenced, DeploymentState.Harboring, DeploymentState.Harbored,
-        DeploymentState.Applying, DeploymentState.Committed, DeploymentState.Restarting,
+        DeploymentState.Applying, DeploymentState.Committed, DeploymentState.Restarting, DeploymentState.Restarted, DeploymentState.Dumping,
     ];
 
     public static bool IsTerminal(DeploymentState state) =>
@@ -63,6 +67,9 @@ public static class StateMachine
 
     /// Unfinished states that hold the database in the middle of a deployment.
     public static bool IsActive(DeploymentState state) => state != DeploymentState.Idle && !IsTerminal(state);
+
+    /// The maintenance window is over: the new version runs unfenced, and only the clone's dump is left to take.
+    public static bool IsAfterWindow(DeploymentState state) => state is DeploymentState.Restarted or DeploymentState.Dumping;
 
     public static Admission Admit(DeploymentState state, DeploymentStep step, Situation situation)
     {
@@ -85,6 +92,9 @@ public static class StateMachine
             DeploymentStep.Migrate or DeploymentStep.PostProcess => FlowStep(state, DeploymentState.Harbored, DeploymentState.Applying),
             DeploymentStep.Verify => FlowStep(state, DeploymentState.Applying, DeploymentState.Applying),
             DeploymentStep.Restart => FlowStep(state, DeploymentState.Committed, DeploymentState.Restarting),
+            // Nothing waits to be dumped when the safe harbor was dumped inside the fence (the deployment is complete).
+            DeploymentStep.DumpClone when state == DeploymentState.Idle => Admission.Done(state, "no clone waits to be dumped"),
+            DeploymentStep.DumpClone => FlowStep(state, DeploymentState.Restarted, DeploymentState.Dumping),
             DeploymentStep.Rollback => AdmitRollback(state, situation),
             DeploymentStep.LiftFence => AdmitLiftFence(state, situation),
             _ => throw new ArgumentOutOfRangeException(nameof(step), step, null),
@@ -106,17 +116,18 @@ public static class StateMachine
     {
         DeploymentState.Idle when situation.ByHand && situation.LastCompleted =>
             situation.DiscardWrites
-                ? Admission.Run(DeploymentState.RollingBack, RollbackMode.Restore)
+                ? Admission.Run(DeploymentState.RollingBack, Restore(situation))
                 : Admission.Refuse(state, "the application has been writing to the upgraded database since Restart lifted the fence, and a restore discards those writes: " +
                                           "export what must be kept, then run again with --discard-writes-since-restart"),
         DeploymentState.Idle when situation.ByHand => Admission.Refuse(state, "there is no deployment to roll back"),
         DeploymentState.Idle => Admission.Done(state, "nothing to roll back: this run changed nothing"),
         DeploymentState.Fencing or DeploymentState.Fenced or DeploymentState.Harboring or DeploymentState.Harbored =>
             Admission.Run(DeploymentState.RollingBack, RollbackMode.Undo),
-        DeploymentState.Applying => Admission.Run(DeploymentState.RollingBack, situation.AnythingCommitted ? RollbackMode.Restore : RollbackMode.Undo),
-        DeploymentState.Committed => Admission.Run(DeploymentState.RollingBack, RollbackMode.Restore),
-        DeploymentState.Restarting when situation.DiscardWrites => Admission.Run(DeploymentState.RollingBack, RollbackMode.Restore),
-        DeploymentState.Restarting =>
+        DeploymentState.Applying => Admission.Run(DeploymentState.RollingBack, situation.AnythingCommitted ? Restore(situation) : RollbackMode.Undo),
+        DeploymentState.Committed => Admission.Run(DeploymentState.RollingBack, Restore(situation)),
+        DeploymentState.Restarting or DeploymentState.Restarted or DeploymentState.Dumping when situation.DiscardWrites =>
+            Admission.Run(DeploymentState.RollingBack, Restore(situation)),
+        DeploymentState.Restarting or DeploymentState.Restarted or DeploymentState.Dumping =>
             Admission.Refuse(state, "Restart lifted the fence and the application may have been writing to the upgraded database since; a restore discards those writes: " +
                                     "export what must be kept, then run again with --discard-writes-since-restart"),
         // The mode is the one recorded when the rollback began; the caller keeps it.
@@ -125,9 +136,12 @@ public static class StateMachine
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
+    /// A clone swaps in by name in under a second; only without it is the dump restored.
+    static RollbackMode Restore(Situation situation) => situation.CloneKept ? RollbackMode.Swap : RollbackMode.Restore;
+
     static Admission AdmitLiftFence(DeploymentState state, Situation situation) => state switch
     {
-        DeploymentState.Idle or DeploymentState.Restarting or DeploymentState.AwaitingRevert => Admission.Run(state),
+        DeploymentState.Idle or DeploymentState.Restarting or DeploymentState.Restarted or DeploymentState.Dumping or DeploymentState.AwaitingRevert => Admission.Run(state),
         DeploymentState.Fencing or DeploymentState.Fenced or DeploymentState.Harboring or DeploymentState.Harbored => Admission.Run(state),
         DeploymentState.Applying when !situation.AnythingCommitted => Admission.Run(state),
         DeploymentState.Applying =>
@@ -142,14 +156,16 @@ public static class StateMachine
     /// The state a step leaves when it succeeds. A rollback ends fenced, waiting for the code to be reverted, only
     /// when the new version of the application ran and no revert hook brought the previous one back.
     /// LiftFence abandons a deployment that committed nothing, and ends one that waited for the code to be reverted.
-    public static DeploymentState After(DeploymentState state, DeploymentStep step, bool previousApplicationBack = true) => step switch
+    /// Restart completes the deployment, unless its safe harbor is a clone still to be dumped.
+    public static DeploymentState After(DeploymentState state, DeploymentStep step, bool previousApplicationBack = true, bool cloneToDump = false) => step switch
     {
         DeploymentStep.Prerequisites or DeploymentStep.Precompute => state,
         DeploymentStep.Fence => Later(state, DeploymentState.Fenced),
         DeploymentStep.Harbor => Later(state, DeploymentState.Harbored),
         DeploymentStep.Migrate or DeploymentStep.PostProcess => Later(state, DeploymentState.Applying),
         DeploymentStep.Verify => Later(state, DeploymentState.Committed),
-        DeploymentStep.Restart => DeploymentState.Completed,
+        DeploymentStep.Restart => cloneToDump ? DeploymentState.Restarted : DeploymentState.Completed,
+        DeploymentStep.DumpClone => DeploymentState.Completed,
         DeploymentStep.Rollback when state is DeploymentState.AwaitingRevert => state,
         DeploymentStep.Rollback => previousApplicationBack ? DeploymentState.RolledBack : DeploymentState.AwaitingRevert,
         DeploymentStep.LiftFence => state switch
@@ -172,6 +188,8 @@ public static class StateMachine
             $"./build.sh Deploy --version {toVersion} --target-env {environment} continues it (./build.sh Rollback --target-env {environment} undoes it instead)",
         DeploymentState.Committed or DeploymentState.Restarting =>
             $"./build.sh Deploy --version {toVersion} --target-env {environment} finishes it with Restart",
+        DeploymentState.Restarted or DeploymentState.Dumping =>
+            $"./build.sh Deploy --version {toVersion} --target-env {environment} finishes it with DumpClone (the new version runs; its safe harbor is still a clone)",
         DeploymentState.RollingBack => $"./build.sh Rollback --target-env {environment} finishes the rollback",
         DeploymentState.AwaitingRevert =>
             $"revert the application's code to {fromVersion ?? "its previous version"}, then ./build.sh MaintenanceOff --target-env {environment} lifts the fence",
@@ -188,6 +206,8 @@ public static class StateMachine
         DeploymentState.Applying => "applying the upgrade",
         DeploymentState.Committed => "committed and verified, not restarted",
         DeploymentState.Restarting => "restarting the application",
+        DeploymentState.Restarted => "running the new version; its safe harbor is a clone still to be dumped",
+        DeploymentState.Dumping => "running the new version; dumping its safe harbor's clone",
         DeploymentState.Completed => "complete",
         DeploymentState.RollingBack => "rolling back",
         DeploymentState.AwaitingRevert => "rolled back, waiting for the code to be reverted",

@@ -50,6 +50,14 @@ public sealed record EnvironmentSettings
 
 public enum DumpFormat { Custom, Directory }
 
+/// How the safe harbor is taken inside the fence: a clone of the database (a file copy, about 1 s per GB) dumped after the
+/// window, or the dump itself inside the window.
+public enum BackupMode
+{
+    [JsonStringEnumMemberName("clone+dump")] CloneAndDump,
+    [JsonStringEnumMemberName("dump")] Dump,
+}
+
 public sealed record BackupSettings
 {
     /// Where safe-harbor dumps go, relative to the repository root unless absolute.
@@ -63,6 +71,14 @@ public sealed record BackupSettings
     public TimeSpan MaxAgeOfGivenBackup { get; init; } = TimeSpan.FromHours(1);
     /// Take pg_dump and pg_restore from this directory only (e.g. /usr/lib/postgresql/17/bin); by default the newest installed.
     public string? ClientToolDirectory { get; init; }
+    /// `clone+dump` or `dump`; unset, clone+dump where the server allows it (CREATEDB, room for the copy on its disk), else dump.
+    /// Stated, clone+dump that the server does not allow is refused by Prerequisites.
+    public BackupMode? Mode { get; init; }
+    /// Keep the clone once its dump is verified: a rollback by hand then swaps it in instead of restoring the dump.
+    public bool KeepClone { get; init; }
+    /// Dump the clone while Migrate, PostProcess and Verify run in the same process, rather than after Restart: the deployment
+    /// ends sooner, but the dump competes with the upgrade for the server's CPU and disk.
+    public bool DumpCloneDuringUpgrade { get; init; }
 }
 
 public sealed record PrecomputeSettings

@@ -38,6 +38,8 @@ public static class DeploymentReport
             text.AppendLine($"- Next: {StateMachine.NextCommand(journal.State, journal.FromVersion, journal.TargetVersion, journal.Environment)}");
         if (journal.SafeHarbor is { } dump)
             text.AppendLine($"- Safe harbor: `{dump}`");
+        if (journal.Clone is { } clone)
+            text.AppendLine($"- Safe harbor's clone: `{clone.Name}`, made {clone.MadeAt:HH:mm:ss} inside the fence{(clone.Gone ? "; no longer there" : "; still there")}");
         if (journal.FenceRaisedAt is { } raised)
             text.AppendLine($"- Maintenance window: fence raised {raised:HH:mm:ss}" +
                             (journal.FenceLiftedAt is { } lifted ? $", lifted {lifted:HH:mm:ss} ({(lifted - raised).TotalSeconds:0.0} s)" : ", still up"));

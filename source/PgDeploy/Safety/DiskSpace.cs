@@ -10,8 +10,8 @@ public static class DiskSpace
     /// is also written to, so that a read-only mount or a missing permission is found before the fence goes up.
     public static async Task<string> CheckRoomForBackupAsync(string connectionString, string backupDirectory, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
+        // Not pooled: an idle pooled session would stay on the database, and a clone of it needs it to itself.
+        await using var connection = await SafetyConnection.OpenAsync(connectionString, null, cancellationToken);
         var size = await DatabaseAdmin.SizeAsync(connection, cancellationToken: cancellationToken);
         CheckWritable(backupDirectory);
         var free = new DriveInfo(Path.GetFullPath(backupDirectory)).AvailableFreeSpace;

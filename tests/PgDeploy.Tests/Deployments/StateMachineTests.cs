@@ -18,6 +18,7 @@ public sealed class StateMachineTests
         Idle           PostProcess    refused   Idle            Idle
         Idle           Verify         refused   Idle            Idle
         Idle           Restart        refused   Idle            Idle
+        Idle           DumpClone      done      Idle            Idle
         Idle           Rollback       done      Idle            Idle
         Idle           LiftFence      run       Idle            Idle
         Fencing        Prerequisites  run       Fencing         Fencing
@@ -28,6 +29,7 @@ public sealed class StateMachineTests
         Fencing        PostProcess    refused   Fencing         Fencing
         Fencing        Verify         refused   Fencing         Fencing
         Fencing        Restart        refused   Fencing         Fencing
+        Fencing        DumpClone      refused   Fencing         Fencing
         Fencing        Rollback       run       RolledBack      RollingBack
         Fencing        LiftFence      run       Abandoned       Fencing
         Fenced         Prerequisites  run       Fenced          Fenced
@@ -38,6 +40,7 @@ public sealed class StateMachineTests
         Fenced         PostProcess    refused   Fenced          Fenced
         Fenced         Verify         refused   Fenced          Fenced
         Fenced         Restart        refused   Fenced          Fenced
+        Fenced         DumpClone      refused   Fenced          Fenced
         Fenced         Rollback       run       RolledBack      RollingBack
         Fenced         LiftFence      run       Abandoned       Fenced
         Harboring      Prerequisites  run       Harboring       Harboring
@@ -48,6 +51,7 @@ public sealed class StateMachineTests
         Harboring      PostProcess    refused   Harboring       Harboring
         Harboring      Verify         refused   Harboring       Harboring
         Harboring      Restart        refused   Harboring       Harboring
+        Harboring      DumpClone      refused   Harboring       Harboring
         Harboring      Rollback       run       RolledBack      RollingBack
         Harboring      LiftFence      run       Abandoned       Harboring
         Harbored       Prerequisites  run       Harbored        Harbored
@@ -58,6 +62,7 @@ public sealed class StateMachineTests
         Harbored       PostProcess    run       Applying        Applying
         Harbored       Verify         refused   Harbored        Harbored
         Harbored       Restart        refused   Harbored        Harbored
+        Harbored       DumpClone      refused   Harbored        Harbored
         Harbored       Rollback       run       RolledBack      RollingBack
         Harbored       LiftFence      run       Abandoned       Harbored
         Applying       Prerequisites  run       Applying        Applying
@@ -68,6 +73,7 @@ public sealed class StateMachineTests
         Applying       PostProcess    run       Applying        Applying
         Applying       Verify         run       Committed       Applying
         Applying       Restart        refused   Applying        Applying
+        Applying       DumpClone      refused   Applying        Applying
         Applying       Rollback       run       RolledBack      RollingBack
         Applying       LiftFence      run       Abandoned       Applying
         Committed      Prerequisites  run       Committed       Committed
@@ -78,6 +84,7 @@ public sealed class StateMachineTests
         Committed      PostProcess    done      Committed       Committed
         Committed      Verify         done      Committed       Committed
         Committed      Restart        run       Completed       Restarting
+        Committed      DumpClone      refused   Committed       Committed
         Committed      Rollback       run       RolledBack      RollingBack
         Committed      LiftFence      refused   Committed       Committed
         Restarting     Prerequisites  run       Restarting      Restarting
@@ -88,8 +95,31 @@ public sealed class StateMachineTests
         Restarting     PostProcess    done      Restarting      Restarting
         Restarting     Verify         done      Restarting      Restarting
         Restarting     Restart        run       Completed       Restarting
+        Restarting     DumpClone      refused   Restarting      Restarting
         Restarting     Rollback       refused   Restarting      Restarting
         Restarting     LiftFence      run       Restarting      Restarting
+        Restarted      Prerequisites  run       Restarted       Restarted
+        Restarted      Precompute     done      Restarted       Restarted
+        Restarted      Fence          done      Restarted       Restarted
+        Restarted      Harbor         done      Restarted       Restarted
+        Restarted      Migrate        done      Restarted       Restarted
+        Restarted      PostProcess    done      Restarted       Restarted
+        Restarted      Verify         done      Restarted       Restarted
+        Restarted      Restart        done      Restarted       Restarted
+        Restarted      DumpClone      run       Completed       Dumping
+        Restarted      Rollback       refused   Restarted       Restarted
+        Restarted      LiftFence      run       Restarted       Restarted
+        Dumping        Prerequisites  run       Dumping         Dumping
+        Dumping        Precompute     done      Dumping         Dumping
+        Dumping        Fence          done      Dumping         Dumping
+        Dumping        Harbor         done      Dumping         Dumping
+        Dumping        Migrate        done      Dumping         Dumping
+        Dumping        PostProcess    done      Dumping         Dumping
+        Dumping        Verify         done      Dumping         Dumping
+        Dumping        Restart        done      Dumping         Dumping
+        Dumping        DumpClone      run       Completed       Dumping
+        Dumping        Rollback       refused   Dumping         Dumping
+        Dumping        LiftFence      run       Dumping         Dumping
         Completed      Prerequisites  run       Idle            Idle
         Completed      Precompute     run       Idle            Idle
         Completed      Fence          run       Fenced          Fencing
@@ -98,6 +128,7 @@ public sealed class StateMachineTests
         Completed      PostProcess    refused   Idle            Idle
         Completed      Verify         refused   Idle            Idle
         Completed      Restart        refused   Idle            Idle
+        Completed      DumpClone      done      Idle            Idle
         Completed      Rollback       done      Idle            Idle
         Completed      LiftFence      run       Idle            Idle
         RollingBack    Prerequisites  refused   RollingBack     RollingBack
@@ -108,6 +139,7 @@ public sealed class StateMachineTests
         RollingBack    PostProcess    refused   RollingBack     RollingBack
         RollingBack    Verify         refused   RollingBack     RollingBack
         RollingBack    Restart        refused   RollingBack     RollingBack
+        RollingBack    DumpClone      refused   RollingBack     RollingBack
         RollingBack    Rollback       run       RolledBack      RollingBack
         RollingBack    LiftFence      refused   RollingBack     RollingBack
         AwaitingRevert Prerequisites  refused   AwaitingRevert  AwaitingRevert
@@ -118,6 +150,7 @@ public sealed class StateMachineTests
         AwaitingRevert PostProcess    refused   AwaitingRevert  AwaitingRevert
         AwaitingRevert Verify         refused   AwaitingRevert  AwaitingRevert
         AwaitingRevert Restart        refused   AwaitingRevert  AwaitingRevert
+        AwaitingRevert DumpClone      refused   AwaitingRevert  AwaitingRevert
         AwaitingRevert Rollback       done      AwaitingRevert  AwaitingRevert
         AwaitingRevert LiftFence      run       RolledBack      AwaitingRevert
         RolledBack     Prerequisites  run       Idle            Idle
@@ -128,6 +161,7 @@ public sealed class StateMachineTests
         RolledBack     PostProcess    refused   Idle            Idle
         RolledBack     Verify         refused   Idle            Idle
         RolledBack     Restart        refused   Idle            Idle
+        RolledBack     DumpClone      done      Idle            Idle
         RolledBack     Rollback       done      Idle            Idle
         RolledBack     LiftFence      run       Idle            Idle
         Abandoned      Prerequisites  run       Idle            Idle
@@ -138,6 +172,7 @@ public sealed class StateMachineTests
         Abandoned      PostProcess    refused   Idle            Idle
         Abandoned      Verify         refused   Idle            Idle
         Abandoned      Restart        refused   Idle            Idle
+        Abandoned      DumpClone      done      Idle            Idle
         Abandoned      Rollback       done      Idle            Idle
         Abandoned      LiftFence      run       Idle            Idle
         """;
@@ -157,12 +192,38 @@ public sealed class StateMachineTests
     [InlineData("Completed", "Rollback", false, true, false, true, "refused")]
     [InlineData("Completed", "Rollback", false, true, true, true, "run Restore")]
     [InlineData("Restarting", "Rollback", false, true, true, false, "run Restore")]
+    [InlineData("Restarted", "Rollback", false, true, true, false, "run Restore")]
+    [InlineData("Dumping", "Rollback", false, true, true, false, "run Restore")]
+    [InlineData("Dumping", "Rollback", false, true, false, false, "refused")]
     public void The_situation_decides_between_undo_restore_and_refusal(
         string state, string step, bool committed, bool byHand, bool discardWrites, bool lastCompleted, string expected)
     {
         var admission = StateMachine.Admit(Enum.Parse<DeploymentState>(state), Enum.Parse<DeploymentStep>(step),
             new Situation(AnythingCommitted: committed, ByHand: byHand, DiscardWrites: discardWrites, LastCompleted: lastCompleted));
         Assert.Equal(expected, step == "Rollback" && admission.Decision == Admission.Verdict.Run ? $"run {admission.Mode}" : Decision(admission));
+    }
+
+    /// While the clone made inside the fence is there, every rollback that needs the safe harbor swaps it in instead of restoring a dump.
+    [Theory]
+    [InlineData("Applying", true, false, false, "run Swap")]
+    [InlineData("Applying", false, false, false, "run Undo")]
+    [InlineData("Harbored", false, false, false, "run Undo")]
+    [InlineData("Committed", false, false, false, "run Swap")]
+    [InlineData("Restarted", false, true, false, "run Swap")]
+    [InlineData("Dumping", false, true, false, "run Swap")]
+    [InlineData("Completed", false, true, true, "run Swap")]
+    public void A_kept_clone_turns_each_restore_into_a_swap(string state, bool committed, bool discardWrites, bool lastCompleted, string expected)
+    {
+        var admission = StateMachine.Admit(Enum.Parse<DeploymentState>(state), DeploymentStep.Rollback,
+            new Situation(AnythingCommitted: committed, ByHand: true, DiscardWrites: discardWrites, LastCompleted: lastCompleted, CloneKept: true));
+        Assert.Equal(expected, $"{Decision(admission)} {admission.Mode}");
+    }
+
+    [Fact]
+    public void Restart_leaves_the_deployment_to_DumpClone_only_while_its_safe_harbor_is_a_clone_to_dump()
+    {
+        Assert.Equal(DeploymentState.Restarted, StateMachine.After(DeploymentState.Restarting, DeploymentStep.Restart, cloneToDump: true));
+        Assert.Equal(DeploymentState.Completed, StateMachine.After(DeploymentState.Restarting, DeploymentStep.Restart, cloneToDump: false));
     }
 
     [Theory]
@@ -197,6 +258,8 @@ public sealed class StateMachineTests
     [InlineData("Applying", "./build.sh Deploy --version 0.4 --target-env prod continues it (./build.sh Rollback --target-env prod undoes it instead)")]
     [InlineData("Committed", "./build.sh Deploy --version 0.4 --target-env prod finishes it with Restart")]
     [InlineData("Restarting", "./build.sh Deploy --version 0.4 --target-env prod finishes it with Restart")]
+    [InlineData("Restarted", "./build.sh Deploy --version 0.4 --target-env prod finishes it with DumpClone (the new version runs; its safe harbor is still a clone)")]
+    [InlineData("Dumping", "./build.sh Deploy --version 0.4 --target-env prod finishes it with DumpClone (the new version runs; its safe harbor is still a clone)")]
     [InlineData("RollingBack", "./build.sh Rollback --target-env prod finishes the rollback")]
     [InlineData("AwaitingRevert", "revert the application's code to 0.3, then ./build.sh MaintenanceOff --target-env prod lifts the fence")]
     [InlineData("Completed", "nothing: no deployment is unfinished")]

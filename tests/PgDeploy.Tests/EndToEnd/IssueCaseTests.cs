@@ -134,9 +134,10 @@ public sealed class IssueCaseTests(PostgresFixture postgres)
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
         await scenario.PrepareAtV01Async();
-        // After Prerequisites found it writable, the backup directory becomes a file: no dump can be written there.
+        // After Prerequisites found it writable, the backup directory becomes a file: no dump can be written there (dumped in Backup).
         await scenario.ConfigureAsync(scenario.Settings with
         {
+            BackupMode = "dump",
             HookCommands = new Dictionary<string, string> { ["stop"] = "mv backups backups.away && touch backups" },
         });
         File.Delete(scenario.HookLogPath);
@@ -172,7 +173,11 @@ public sealed class IssueCaseTests(PostgresFixture postgres)
         await scenario.PrepareAtV01Async();
         var beforeDeploy = await scenario.DumpAsync();
         // The new version does not start: Restart fails after the upgrade is committed, and a person must decide.
-        await scenario.ConfigureAsync(scenario.Settings with { RevertHook = true, HookCommands = new Dictionary<string, string> { ["start"] = "exit 1" } });
+        // The safe harbor is a dump from Backup on, which the rollback restores (a clone would be swapped in: CloneHarborTests).
+        await scenario.ConfigureAsync(scenario.Settings with
+        {
+            BackupMode = "dump", RevertHook = true, HookCommands = new Dictionary<string, string> { ["start"] = "exit 1" },
+        });
         var restart = await scenario.DeployAsync("0.2");
         restart.AssertExitCode(3);
         Assert.Contains("./build.sh Rollback --target-env ci --discard-writes-since-restart restores the safe harbor", restart.Output);

@@ -291,16 +291,67 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
     }
 
     /// <summary>
+    /// backup.mode clone+dump: killed after the window, while DumpClone's pg_dump waits for a table the test holds in the clone. The
+    /// application runs on the new version meanwhile and cannot reach the clone; the next plain Deploy takes the dump again, verifies
+    /// it and drops the clone.
+    /// </summary>
+    [Fact]
+    public async Task A_kill_during_the_dump_of_the_clone_is_finished_by_the_next_plain_Deploy_with_a_verified_dump_and_the_clone_dropped()
+    {
+        await using var scenario = await PrepareAsync(backupMode: "clone+dump");
+        scenario.HoldHook("start");
+        NpgsqlConnection? held = null;
+        string clone;
+        try
+        {
+            using var build = await BuildProgram.StartAsync(scenario.Root, scenario.Launch, "Deploy", "--version", "0.2");
+            await WaitUntilAsync(build, "the start hook runs", () => Task.FromResult(scenario.HookLog().Any(line => line.StartsWith("start", StringComparison.Ordinal))));
+            clone = scenario.Records.Journal.Clone!.Name;
+            held = await HoldTableInCloneAsync(scenario, clone, "notes");
+            scenario.ReleaseHooks();
+            await WaitUntilAsync(build, "the dump of the clone waits for a table", async () => await scenario.Database.ScalarAsync<bool>(
+                "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = @clone AND wait_event_type = 'Lock' AND application_name <> 'kill-test-holder')",
+                new { clone }));
+            await build.KillAsync();
+        }
+        finally
+        {
+            scenario.ReleaseHooks();
+            if (held is not null)
+                await held.DisposeAsync();
+        }
+
+        Assert.Equal(DeploymentState.Dumping, scenario.Records.Journal.State);
+        Assert.True(await scenario.App.CanLogInAsync(), "The window is over: the new version runs while the clone is dumped.");
+        var intoClone = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(scenario.App.ConnectionString) { Database = clone }.ConnectionString);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => intoClone.OpenAsync());
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        var status = await scenario.RunAsync("Status");
+        Assert.Contains(StateMachine.NextCommand(DeploymentState.Dumping, "0.1", "0.2", BuildRoot.Environment), status.Output);
+
+        var recovery = await scenario.DeployAsync("0.2");
+        recovery.AssertExitCode(0);
+        await AssertAsAfterAsync(scenario, recovery);
+        var journal = scenario.Records.Journal;
+        Assert.True(journal.Clone!.Gone);
+        var harbor = PgDeploy.Safety.SafeHarbor.Load(journal.SafeHarbor!, "");
+        Assert.Equal(journal.Clone.RowCounts, harbor.Manifest.RowCounts);
+    }
+
+    /// <summary>
     /// The school at 0.1 (with a student the application enrolled), a table without constraints that only pg_dump waits for,
     /// and gates in 0.2 that do nothing unless the test holds their advisory lock: a script in Migrate and a verify query.
     /// <paramref name="commitPoint"/> adds a no-transaction script, which commits what came before it, and a script after it that fails;
     /// and, for the restore that follows, an index whose expression waits while the test holds the restore (see HoldRestoreAsync).
+    /// The safe harbor is dumped inside the fence (backup.mode dump), which the kill points in Backup and in the restore need, unless
+    /// <paramref name="backupMode"/> says otherwise.
     /// </summary>
-    private async Task<DeploymentScenario> PrepareAsync(PostgresFixture? server = null, bool commitPoint = false)
+    private async Task<DeploymentScenario> PrepareAsync(PostgresFixture? server = null, bool commitPoint = false, string backupMode = "dump")
     {
         var scenario = await DeploymentScenario.CreateAsync(server ?? postgres);
         try
         {
+            await scenario.ConfigureAsync(scenario.Settings with { BackupMode = backupMode });
             scenario.Root.Migrations.Script("0.2", "015_gate.sql", $"SELECT pg_advisory_xact_lock({MigrateGate});\n");
             scenario.Root.Migrations.Script("0.2", "verify/gate.sql", $"SELECT 1 WHERE pg_advisory_xact_lock({VerifyGate})::text = 'never'\n");
             if (commitPoint)
@@ -492,6 +543,18 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
     private static async Task<IAsyncDisposable> HoldTableLockAsync(DeploymentScenario scenario, string table)
     {
         var connection = await OpenUnpooledAsync(scenario);
+        await using var command = new NpgsqlCommand($"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", connection);
+        await command.ExecuteNonQueryAsync();
+        return connection;
+    }
+
+    /// <summary>The fixture's superuser opens the clone (made with connections off) and locks <paramref name="table"/> in it.</summary>
+    private static async Task<NpgsqlConnection> HoldTableInCloneAsync(DeploymentScenario scenario, string clone, string table)
+    {
+        await scenario.Database.ExecuteAsync($"ALTER DATABASE {DatabaseAdmin.QuoteIdentifier(clone)} ALLOW_CONNECTIONS true");
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(scenario.Database.ConnectionString)
+            { Database = clone, Pooling = false, ApplicationName = "kill-test-holder" }.ConnectionString);
+        await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", connection);
         await command.ExecuteNonQueryAsync();
         return connection;

@@ -20,6 +20,7 @@ public sealed class StagedDeploymentTests(PostgresFixture postgres)
     public async Task While_fenced_the_application_role_cannot_log_in_and_its_open_session_is_ended_and_after_Restart_it_writes_again()
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
         await scenario.PrepareAtV01Async();
         File.Delete(scenario.HookLogPath);
         await using var openSession = await scenario.App.OpenAsync();
@@ -38,7 +39,7 @@ public sealed class StagedDeploymentTests(PostgresFixture postgres)
         Assert.Equal("on", await scenario.Database.ScalarAsync<string>("SHOW default_transaction_read_only"));
         var journal = scenario.Records.Journal;
         Assert.Equal(DeploymentState.Harbored, journal.State);
-        Assert.True(File.Exists(journal.SafeHarbor), $"The Backup stage recorded no safe harbor: {journal.SafeHarbor}");
+        Assert.Equal([journal.Clone!.Name], await scenario.DatabasesBesideAsync());
 
         var upgrading = await scenario.RunAsync("Verify", "--skip", "Prerequisites", "MaintenanceOn", "Backup", "--version", "0.2");
 
@@ -56,10 +57,18 @@ public sealed class StagedDeploymentTests(PostgresFixture postgres)
         Assert.Equal("Mary Jackson", await scenario.Database.ScalarAsync<string>("SELECT first_name || ' ' || last_name FROM students WHERE id = @id", new { id }));
         Assert.Equal("off", await scenario.Database.ScalarAsync<string>("SHOW default_transaction_read_only"));
 
-        // One deployment across the three processes: one run id, one journal that tells the whole story.
+        Assert.Equal(DeploymentState.Restarted, scenario.Records.Journal.State);
+
+        var dumping = await scenario.RunAsync("DumpClone", "--skip", "--version", "0.2");
+
+        dumping.AssertExitCode(0);
+        Assert.True(File.Exists(scenario.Records.Journal.SafeHarbor), $"The DumpClone stage recorded no safe harbor:{Environment.NewLine}{dumping.Output}");
+        Assert.Empty(await scenario.DatabasesBesideAsync());
+
+        // One deployment across the four processes: one run id, one journal that tells the whole story.
         journal = scenario.Records.Journal;
         Assert.Equal(DeploymentState.Completed, journal.State);
-        Assert.Equal(["Prerequisites", "MaintenanceOn", "Backup", "Migrate", "PostProcess", "Verify", "Restart"],
+        Assert.Equal(["Prerequisites", "MaintenanceOn", "Backup", "Migrate", "PostProcess", "Verify", "Restart", "DumpClone"],
             journal.Events.Select(entry => entry.Target).Distinct());
     }
 }

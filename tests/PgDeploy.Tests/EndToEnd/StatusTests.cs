@@ -19,6 +19,7 @@ public sealed class StatusTests(PostgresFixture postgres)
     public async Task Status_shows_the_unfinished_deployment_its_fence_safe_harbor_and_the_command_that_goes_on_and_changes_nothing()
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.ConfigureAsync(scenario.Settings with { BackupMode = "clone+dump" });
         await scenario.PrepareAtV01Async();
         var first = scenario.Records.Journal;
 
@@ -49,7 +50,8 @@ public sealed class StatusTests(PostgresFixture postgres)
         var afterBackup = await StatusAsync(scenario);
 
         Assert.Contains($"Unfinished deployment {fenced.RunId} (0.1 -> 0.2): fenced, with its safe harbor.", afterBackup.Output);
-        Assert.Contains($"Safe harbor: {harbored.SafeHarbor}", afterBackup.Output);
+        Assert.Null(harbored.SafeHarbor);
+        Assert.Contains($"Safe harbor: the clone {scenario.Database.Name}__harbor_{fenced.RunId}, dumped after Restart", afterBackup.Output);
         Assert.Contains("Next: ./build.sh Deploy --version 0.2 --target-env ci continues it", afterBackup.Output);
     }
 

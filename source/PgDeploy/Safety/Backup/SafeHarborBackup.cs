@@ -26,13 +26,16 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
     /// <param name="environment">The environment's name, e.g. "prod"; part of the file name and the manifest.</param>
     /// <param name="appVersion">The application version the database is at, if known.</param>
     /// <param name="provenance">The database's identity and state, and the fence it is taken in: what proves later that it is the safe harbor of that state.</param>
+    /// <param name="fromClone">Dump this clone of the connection's database (backup.mode clone+dump); the dump is named and recorded as the database's own.</param>
     public async Task<SafeHarbor> TakeAsync(
         string connectionString, string environment, string? appVersion, string runId, CancellationToken cancellationToken = default,
-        HarborProvenance? provenance = null)
+        HarborProvenance? provenance = null, string? fromClone = null)
     {
         var clock = Stopwatch.StartNew();
         var startedUtc = DateTime.UtcNow;
         var connection = LibpqEnvironment.From(connectionString, $"pgdeploy safe harbor {runId}");
+        var source = fromClone is null ? connection : LibpqEnvironment.From(connectionString, $"pgdeploy safe harbor {runId}", fromClone);
+        var sourceConnectionString = fromClone is null ? connectionString : DatabaseAdmin.WithDatabase(connectionString, fromClone);
         var (pgDump, pgRestore, serverVersionNum, serverVersion) = await FindClientToolsAsync(connectionString, cancellationToken);
 
         var format = settings.Format;
@@ -56,19 +59,19 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
         try
         {
             ReadOnlyDump.CreateEmpty(partialDump, format);
-            Log.Information("Taking the safe harbor of database {Database} with {PgDump} ({Format} format) into {Path}",
-                connection.Database, pgDump.Path, PgDumpRunner.FormatName(format), dumpPath);
+            Log.Information("Taking the safe harbor of database {Database}{Clone} with {PgDump} ({Format} format) into {Path}",
+                connection.Database, fromClone is null ? "" : $" from its clone {fromClone}", pgDump.Path, PgDumpRunner.FormatName(format), dumpPath);
             IReadOnlyList<TableRowCount> rowCounts;
             long databaseSize;
             // The last safe harbor of this database in the same format is the best guess of this one's size: a dump is compressed
             // and holds no index data, so the database's own size would overstate it several times.
             var estimate = List(environment, connection.Database).FirstOrDefault(harbor => harbor.Manifest.Format == format)?.Manifest.SizeBytes;
             using (var report = options.Progress.Begin(new LongWork("Safe harbor dump", WorkUnit.Bytes, estimate, TotalIsEstimate: true)))
-            await using (var snapshot = await ExportedSnapshot.ExportAsync(connectionString, options.LockWaitTimeout, cancellationToken))
+            await using (var snapshot = await ExportedSnapshot.ExportAsync(sourceConnectionString, options.LockWaitTimeout, cancellationToken))
             {
                 databaseSize = await DatabaseAdmin.SizeAsync(snapshot.Connection, cancellationToken: cancellationToken);
                 rowCounts = await CountWhileDumpingAsync(snapshot, stop => MeasuredWork.WatchAsync(
-                    PgDumpRunner.DumpAsync(pgDump, connection, partialDump, format, settings.Jobs, snapshot.Id, options.LockWaitTimeout, stop),
+                    PgDumpRunner.DumpAsync(pgDump, source, partialDump, format, settings.Jobs, snapshot.Id, options.LockWaitTimeout, stop),
                     report, () => Task.FromResult(PartialSize(partialDump, format))), cancellationToken);
                 report.Report(DumpFingerprint.SizeOf(partialDump, format));
                 report.Complete();

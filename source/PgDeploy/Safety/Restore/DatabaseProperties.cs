@@ -116,40 +116,55 @@ sealed record DatabaseProperties
                + (Tablespace == DefaultTablespace ? "" : $" TABLESPACE {DatabaseAdmin.QuoteIdentifier(Tablespace)}");
     }
 
-    /// <summary>Gives <paramref name="newName"/> this database's settings, grants, connection limit, connection switch and comment.</summary>
-    public IEnumerable<string> CarryOverStatements(string newName)
+    /// <summary>
+    /// Gives <paramref name="replacement"/> (as it is now) this database's owner, grants, settings, connection limit, comment and
+    /// connection switch. A restored database starts as CreateStatement made it; a clone starts owned by the runner, with connections
+    /// off and, once opened for its dump, CONNECT revoked from PUBLIC.
+    /// </summary>
+    public IEnumerable<string> CarryOverStatements(DatabaseProperties replacement)
     {
-        var target = DatabaseAdmin.QuoteIdentifier(newName);
-        if (Grants is not null)
+        var target = DatabaseAdmin.QuoteIdentifier(replacement.Name);
+        // First, so that the grants below are the owner's, as the original's are.
+        if (replacement.Owner != Owner)
+        {
+            yield return $"ALTER DATABASE {target} OWNER TO {DatabaseAdmin.QuoteIdentifier(Owner)}";
+        }
+
+        // A database with its default privileges gets them spelled out only when the replacement's differ.
+        var grants = Grants ?? (replacement.Grants is null ? null : DefaultGrants);
+        if (grants is not null)
         {
             // A new database starts with the default privileges (PUBLIC may connect and create temporary tables); clear them
             // so that exactly the original's grants remain, the owner's own included.
             yield return $"REVOKE ALL ON DATABASE {target} FROM PUBLIC, {DatabaseAdmin.QuoteIdentifier(Owner)}";
-            foreach (var grant in Grants)
+            foreach (var grant in grants)
             {
-                yield return grant.ApplyTo(newName);
+                yield return grant.ApplyTo(replacement.Name);
             }
         }
 
         foreach (var setting in Settings)
         {
-            yield return setting.ApplyTo(newName);
+            yield return setting.ApplyTo(replacement.Name);
         }
 
-        if (ConnectionLimit != -1)
+        if (ConnectionLimit != replacement.ConnectionLimit)
         {
             yield return $"ALTER DATABASE {target} CONNECTION LIMIT {ConnectionLimit}";
         }
 
-        if (Comment is not null)
+        if (Comment != replacement.Comment)
         {
-            yield return $"COMMENT ON DATABASE {target} IS {SqlLiteral.Quote(Comment)}";
+            yield return $"COMMENT ON DATABASE {target} IS {(Comment is null ? "NULL" : SqlLiteral.Quote(Comment))}";
         }
 
         // Last: once it is off, not even this restore could connect to finish the other steps.
-        if (!AllowConnections)
+        if (AllowConnections != replacement.AllowConnections)
         {
-            yield return $"ALTER DATABASE {target} ALLOW_CONNECTIONS false";
+            yield return $"ALTER DATABASE {target} ALLOW_CONNECTIONS {(AllowConnections ? "true" : "false")}";
         }
     }
+
+    /// <summary>What a null datacl means for a database: PUBLIC may connect and create temporary tables, the owner may do everything.</summary>
+    IReadOnlyList<DatabaseGrant> DefaultGrants => [new(null, ["CONNECT", "TEMPORARY"], false), new(Owner, ["CONNECT", "CREATE", "TEMPORARY"], false)];
 }

@@ -62,7 +62,8 @@ static class DatabaseSwap
             + "OR (NOT r.rolsuper AND (pg_has_role(r.oid, 'USAGE') OR pg_has_role('pg_signal_backend', 'USAGE'))))",
             new { first, second }, cancellationToken: cancellationToken));
 
-    static async Task<string> DescribeSessionsAsync(NpgsqlConnection connection, string first, string second, CancellationToken cancellationToken)
+    /// <summary>The sessions on either database, by pid, database, user, application and client, for a message to the operator.</summary>
+    internal static async Task<string> DescribeSessionsAsync(NpgsqlConnection connection, string first, string second, CancellationToken cancellationToken)
     {
         var sessions = await connection.QueryAsync<(int Pid, string Database, string? User, string? Application, string? Client)>(new CommandDefinition(
             "SELECT pid, datname, usename, application_name, host(client_addr) FROM pg_stat_activity WHERE datname IN (@first, @second) AND pid <> pg_backend_pid()",

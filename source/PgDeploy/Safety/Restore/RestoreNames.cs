@@ -5,7 +5,7 @@ namespace PgDeploy.Safety;
 /// <summary>
 /// The names a restore gives the databases it makes: &lt;db&gt;__restore_&lt;run id&gt; while it fills the new one, and
 /// &lt;db&gt;__failed_&lt;run id&gt; for the original it swaps out and keeps for forensics; &lt;db&gt;__probe_&lt;suffix&gt; for the empty
-/// database the rights check creates and drops.
+/// database the rights check creates and drops; &lt;db&gt;__harbor_&lt;run id&gt; for the clone that is the first safe harbor.
 /// </summary>
 static class RestoreNames
 {
@@ -14,6 +14,9 @@ static class RestoreNames
     public static string Restoring(string database, string runId) => Make(database, $"__restore_{runId}");
 
     public static string Failed(string database, string runId) => Make(database, $"__failed_{runId}");
+
+    /// <summary>The clone of the database that clone+dump makes inside the fence as the first safe harbor.</summary>
+    public static string Harbor(string database, string runId) => Make(database, $"__harbor_{runId}");
 
     public static string Probe(string database, string suffix) => Make(database, $"__probe_{suffix}");
 

@@ -27,7 +27,7 @@ static class RestoreProbe
 
         try
         {
-            foreach (var statement in properties.CarryOverStatements(probe))
+            foreach (var statement in properties.CarryOverStatements(await DatabaseProperties.ReadAsync(maintenance, probe, cancellationToken)))
             {
                 try
                 {

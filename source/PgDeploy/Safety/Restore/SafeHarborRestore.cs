@@ -120,7 +120,7 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
             }
 
             stage = "carrying over the database's settings, grants, connection limit and comment";
-            foreach (var statement in properties.CarryOverStatements(restoring))
+            foreach (var statement in properties.CarryOverStatements(await DatabaseProperties.ReadAsync(maintenance, restoring, cancellationToken)))
             {
                 await SafetyConnection.ExecuteAsync(maintenance, statement, cancellationToken);
             }
@@ -154,6 +154,42 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
             database, harbor.DumpPath, total.Elapsed.TotalSeconds, restoreDuration.TotalSeconds, checkDuration.TotalSeconds,
             analyzeDuration.TotalSeconds, swapDuration.TotalSeconds, rowCounts.Count);
         return result;
+    }
+
+    /// <summary>
+    /// Replaces the connection's database with its clone, made inside the fence (backup.mode clone+dump): the clone takes the
+    /// original's owner, grants, settings, connection limit and comment (so it stays fenced, as a restored database would), and the
+    /// names are swapped in one transaction, well under a second. The original is kept as &lt;db&gt;__failed_&lt;runId&gt;.
+    /// </summary>
+    /// <returns>The name the original is kept under, and how long the swap took.</returns>
+    public async Task<(string FailedDatabase, TimeSpan Duration)> SwapInCloneAsync(
+        string connectionString, string clone, string runId, CancellationToken cancellationToken = default)
+    {
+        var total = Stopwatch.StartNew();
+        var database = DatabaseOf(connectionString);
+        var maintenanceConnectionString = DatabaseAdmin.WithDatabase(connectionString, MaintenanceDatabase(database));
+        await using var maintenance = await SafetyConnection.OpenAsync(maintenanceConnectionString, null, cancellationToken);
+        await RestoreRights.CheckAsync(maintenance, connectionString, database, cancellationToken);
+        if (!await DatabaseAdmin.ExistsAsync(maintenanceConnectionString, clone, cancellationToken))
+        {
+            throw new DeploymentException(
+                $"The clone '{clone}' that is the safe harbor of run {runId} no longer exists, so it cannot replace database '{database}'; nothing was changed. "
+                + "Restore the database from the safe harbor's dump, if one was taken, or from your regular backups.");
+        }
+
+        var failed = RestoreNames.Failed(database, runId);
+        var properties = await DatabaseProperties.ReadAsync(maintenance, database, cancellationToken);
+        foreach (var statement in properties.CarryOverStatements(await DatabaseProperties.ReadAsync(maintenance, clone, cancellationToken)))
+        {
+            await SafetyConnection.ExecuteAsync(maintenance, statement, cancellationToken);
+        }
+
+        await DatabaseSwap.SwapAsync(maintenance, database, clone, failed, options.SessionEndTimeout, cancellationToken);
+        // This process's pooled sessions to the database were ended by the swap; new ones must reach the swapped-in clone.
+        NpgsqlConnection.ClearAllPools();
+        Log.Information("Database {Database} replaced by its clone {Clone} in {Duration:0.00} s; the database as it was is kept as {Failed}",
+            database, clone, total.Elapsed.TotalSeconds, failed);
+        return (failed, total.Elapsed);
     }
 
     static async Task<(string? Name, long? SizeBytes, string? DropSql)> DisposeOfFailedAsync(

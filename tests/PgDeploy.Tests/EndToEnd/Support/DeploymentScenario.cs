@@ -194,14 +194,14 @@ internal sealed class DeploymentScenario : IAsyncDisposable
     public TestDatabase FailedDatabase(string runId) =>
         new(new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Database = FailedDatabaseName(runId) }.ConnectionString);
 
-    /// <summary>Databases a restore made beside the test database: kept for forensics (__failed_) or left half-restored (__restore_).</summary>
+    /// <summary>Databases a deployment made beside the test database: kept for forensics (__failed_), left half-restored (__restore_), or a safe harbor's clone (__harbor_).</summary>
     public async Task<IReadOnlyList<string>> DatabasesBesideAsync()
     {
         await using var server = new NpgsqlConnection(postgres.ServerConnectionString);
         await server.OpenAsync();
         return [.. await server.QueryAsync<string>(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, @failed) OR starts_with(datname, @restoring) ORDER BY 1",
-            new { failed = $"{Database.Name}__failed_", restoring = $"{Database.Name}__restore_" })];
+            "SELECT datname FROM pg_database WHERE starts_with(datname, @failed) OR starts_with(datname, @restoring) OR starts_with(datname, @harbor) ORDER BY 1",
+            new { failed = $"{Database.Name}__failed_", restoring = $"{Database.Name}__restore_", harbor = $"{Database.Name}__harbor_" })];
     }
 
     /// <summary>What a refused run must leave as it was: the database, the safe harbors, the hooks' log, the deployment records.</summary>

@@ -15,6 +15,15 @@ internal sealed record ScenarioSettings
     /// <summary>backup.clientToolDirectory: take pg_dump and pg_restore from there only.</summary>
     public string? ClientToolDirectory { get; init; }
 
+    /// <summary>backup.mode: "clone+dump" or "dump"; null leaves it to the tool (clone+dump where the server allows it).</summary>
+    public string? BackupMode { get; init; }
+
+    /// <summary>backup.keepClone: the clone stays once its dump is verified.</summary>
+    public bool KeepClone { get; init; }
+
+    /// <summary>backup.dumpCloneDuringUpgrade: the clone is dumped beside Migrate, PostProcess and Verify rather than after Restart.</summary>
+    public bool DumpCloneDuringUpgrade { get; init; }
+
     /// <summary>Shell commands a hook (stop, start, revert) runs after its log line, in the build root: to fail it, or to log what it sees.</summary>
     public IReadOnlyDictionary<string, string> HookCommands { get; init; } = new Dictionary<string, string>();
 
@@ -48,6 +57,21 @@ internal static class ScenarioEnvironmentFile
         }
 
         var backup = new JsonObject { ["directory"] = "backups", ["keep"] = 10, ["maxAgeOfGivenBackup"] = "1h" };
+        if (settings.BackupMode is { } mode)
+        {
+            backup["mode"] = mode;
+        }
+
+        if (settings.KeepClone)
+        {
+            backup["keepClone"] = true;
+        }
+
+        if (settings.DumpCloneDuringUpgrade)
+        {
+            backup["dumpCloneDuringUpgrade"] = true;
+        }
+
         if (settings.ClientToolDirectory is { } clientTools)
         {
             backup["clientToolDirectory"] = clientTools;
