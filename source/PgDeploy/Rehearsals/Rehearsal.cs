@@ -53,6 +53,7 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
                 return $"database {site.Identity.Database} is at {plan.CurrentVersion}: nothing to rehearse";
             Log.Information("Rehearsing {From} -> {To} of database {Database} in the scratch database {Scratch} on {Server}",
                 plan.CurrentVersion?.ToString() ?? "empty", target, site.Identity.Database, scratch, server.Description);
+            await RefuseWithoutRoomAsync(live, cancellationToken);
             var clock = Stopwatch.StartNew();
             dump = await new SafeHarborBackup(request.Settings.Backup with { Directory = workDirectory, Keep = 1 }, options)
                 .TakeAsync(live, request.EnvironmentName, plan.CurrentVersion?.ToString(), runId, cancellationToken);
@@ -132,6 +133,19 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
                 $"Deployment {journal.RunId} of database '{database.Database}' ({journal.FromVersion ?? "empty"} -> {journal.TargetVersion}) is " +
                 $"{StateMachine.Describe(journal.State)}, so a rehearsal now would rehearse a half-done deployment. Finish or undo it first " +
                 $"({StateMachine.NextCommand(journal.State, journal.FromVersion, journal.TargetVersion, request.EnvironmentName)}); nothing was changed.");
+    }
+
+    /// The rehearsal's dump goes where the safe harbors go, and needs the room one needs.
+    async Task RefuseWithoutRoomAsync(string live, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Log.Information("Backup directory: {Room}", await DiskSpace.CheckRoomForBackupAsync(live, request.BackupDirectory, cancellationToken));
+        }
+        catch (DeploymentException exception) when (exception is not DeploymentRefusedException)
+        {
+            throw new DeploymentRefusedException($"{exception.Message} The rehearsal dumps there too; nothing was changed.", exception);
+        }
     }
 
     async Task<TimeSpan> RestoreScratchAsync(
