@@ -41,31 +41,31 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         var startedAt = DateTimeOffset.UtcNow;
         var options = new HarborKeeper(request, site).Options;
         UpgradePlan plan;
-        SafeHarbor dump;
-        TimeSpan dumpTime;
-        // The live database's deployment lock while it is read: a Deploy waits for the dump instead of meeting its table locks.
-        await using (await DeploymentLock.AcquireAsync(live, $"rehearsal {runId}", lockWait, cancellationToken))
-        {
-            RefuseUnfinishedDeployment(site.Identity);
-            await using (var connection = await site.OpenAsync(cancellationToken))
-                plan = UpgradePlanner.Plan(request.Catalog(), await HistoryTable.ReadAsync(connection, null, cancellationToken), target, runId);
-            if (plan.IsEmpty)
-                return $"database {site.Identity.Database} is at {plan.CurrentVersion}: nothing to rehearse";
-            Log.Information("Rehearsing {From} -> {To} of database {Database} in the scratch database {Scratch} on {Server}",
-                plan.CurrentVersion?.ToString() ?? "empty", target, site.Identity.Database, scratch, server.Description);
-            await RefuseWithoutRoomAsync(live, cancellationToken);
-            var clock = Stopwatch.StartNew();
-            dump = await new SafeHarborBackup(request.Settings.Backup with { Directory = workDirectory, Keep = 1 }, options)
-                .TakeAsync(live, request.EnvironmentName, plan.CurrentVersion?.ToString(), runId, cancellationToken);
-            dumpTime = clock.Elapsed;
-        }
-
+        var dumpTime = TimeSpan.Zero;
         var phases = new Dictionary<string, TimeSpan>();
         TimeSpan? restoreTime = null;
         string? failure = null;
         IReadOnlyDictionary<string, double> stepSeconds;
         try
         {
+            SafeHarbor dump;
+            // The live database's deployment lock while it is read: a Deploy waits for the dump instead of meeting its table locks.
+            await using (await DeploymentLock.AcquireAsync(live, $"rehearsal {runId}", lockWait, cancellationToken))
+            {
+                RefuseUnfinishedDeployment(site.Identity);
+                await using (var connection = await site.OpenAsync(cancellationToken))
+                    plan = UpgradePlanner.Plan(request.Catalog(), await HistoryTable.ReadAsync(connection, null, cancellationToken), target, runId);
+                if (plan.IsEmpty)
+                    return $"database {site.Identity.Database} is at {plan.CurrentVersion}: nothing to rehearse";
+                Log.Information("Rehearsing {From} -> {To} of database {Database} in the scratch database {Scratch} on {Server}",
+                    plan.CurrentVersion?.ToString() ?? "empty", target, site.Identity.Database, scratch, server.Description);
+                await RefuseWithoutRoomAsync(live, cancellationToken);
+                var clock = Stopwatch.StartNew();
+                dump = await new SafeHarborBackup(request.Settings.Backup with { Directory = workDirectory, Keep = 1 }, options)
+                    .TakeAsync(live, request.EnvironmentName, plan.CurrentVersion?.ToString(), runId, cancellationToken);
+                dumpTime = clock.Elapsed;
+            }
+
             var stage = "restoring the dump into the scratch database";
             try
             {
@@ -148,6 +148,7 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         }
     }
 
+    /// <returns>How long creating, restoring and counting took: about what a Rollback's restore costs.</returns>
     async Task<TimeSpan> RestoreScratchAsync(
         RehearsalServer server, DeploymentSite site, SafeHarbor dump, string scratch, string runId, SafeHarborOptions options, CancellationToken cancellationToken)
     {
@@ -160,20 +161,26 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         var pgRestore = await SafeHarborBackup.FindPgRestoreAsync(dump.Manifest, serverVersionNum / 10000, options, cancellationToken);
 
         var clock = Stopwatch.StartNew();
-        // Created, restored, counted, analyzed and given the live database's settings as a Rollback's restore does: the upgrade
-        // then meets the same search_path, timeouts and statistics as in production.
+        // Created, restored, counted and given the live database's settings as a Rollback's restore does, so that the upgrade meets
+        // the same search_path and timeouts as in production; vacuumed as well as analyzed, because a live table has its hint bits
+        // and visibility map set, and a freshly restored one would make the upgrade's first pass over it write them, and look slower.
         await SafetyConnection.ExecuteAsync(maintenance, properties.CreateStatement(scratch), cancellationToken);
         await new SafeHarborRestore(request.Settings.Backup, options).LoadAsync(
             dump, pgRestore, maintenance, server.ConnectionString, scratch, $"pgdeploy rehearsal {runId}", cancellationToken);
-        await using (var restored = await SafetyConnection.OpenAsync(server.ConnectionString, scratch, cancellationToken))
+        // Counting and vacuuming a large database takes longer than a command's default 30 s.
+        var unlimited = new NpgsqlConnectionStringBuilder(server.ConnectionString) { CommandTimeout = 0 }.ConnectionString;
+        TimeSpan restored;
+        await using (var scratchDatabase = await SafetyConnection.OpenAsync(unlimited, scratch, cancellationToken))
         {
-            await SafeHarborRestore.CheckRowCountsAsync(restored, dump.Manifest, cancellationToken);
-            await SafetyConnection.ExecuteAsync(restored, "ANALYZE", cancellationToken);
+            await SafeHarborRestore.CheckRowCountsAsync(scratchDatabase, dump.Manifest, cancellationToken);
+            restored = clock.Elapsed;
+            await SafetyConnection.ExecuteAsync(scratchDatabase, "VACUUM (ANALYZE)", cancellationToken);
         }
         foreach (var statement in properties.CarryOverStatements(scratch))
             await SafetyConnection.ExecuteAsync(maintenance, statement, cancellationToken);
-        Log.Information("Restored the dump into {Scratch} in {Seconds:0.0} s", scratch, clock.Elapsed.TotalSeconds);
-        return clock.Elapsed;
+        Log.Information("Restored the dump into {Scratch} in {Restored:0.0} s, vacuumed and analyzed it in {Vacuumed:0.0} s",
+            scratch, restored.TotalSeconds, (clock.Elapsed - restored).TotalSeconds);
+        return restored;
     }
 
     /// Migrate, PostProcess and Verify in one transaction committed after Verify, as Deploy runs them; each phase timed.
@@ -260,6 +267,8 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
 
     static async Task DropScratchAsync(RehearsalServer server, string scratch)
     {
+        if (!await DatabaseAdmin.ExistsAsync(server.ConnectionString, scratch, CancellationToken.None))
+            return;
         if (await ScratchDatabase.DropAsync(server.ConnectionString, scratch, "rehearsal's scratch database") is { } notDropped)
             Log.Warning("The rehearsal could not clean up: {NotDropped} The next rehearsal drops it too", notDropped);
         else

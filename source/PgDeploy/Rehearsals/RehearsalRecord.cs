@@ -82,11 +82,21 @@ public sealed record RehearsalRecord
     public static (RehearsalRecord? Match, string Figure) ForDeployment(DeploymentRequest request, DatabaseIdentity database, UpgradePlan plan)
     {
         var settings = request.Settings.Rehearsal;
-        var last = Load(PathFor(request.DeploymentsDirectory, database));
+        RehearsalRecord? last = null;
+        string? unreadable = null;
+        try
+        {
+            last = Load(PathFor(request.DeploymentsDirectory, database));
+        }
+        // A broken record must not stop a deployment that does not require a rehearsal.
+        catch (DeploymentRefusedException exception)
+        {
+            unreadable = exception.Message;
+        }
         var age = last is null ? TimeSpan.Zero : DateTimeOffset.UtcNow - last.FinishedAt;
         var problem = last switch
         {
-            null => "no rehearsal of this database is recorded",
+            null => unreadable ?? "no rehearsal of this database is recorded",
             _ when !last.IsOf(database, plan) =>
                 $"the last rehearsal ({last.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC) ran {last.FromVersion ?? "empty"} -> {last.TargetVersion} with other steps or checksums than this plan",
             _ when !last.Passed => $"the last rehearsal of this plan ({last.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC) failed: {last.Failure}",

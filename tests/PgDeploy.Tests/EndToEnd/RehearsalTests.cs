@@ -106,6 +106,25 @@ public sealed class RehearsalTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Rehearse_refuses_while_a_deployment_of_the_database_is_unfinished()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.PrepareAtV01Async();
+        (await scenario.RunAsync("MaintenanceOn", "--version", "0.2")).AssertExitCode(0);
+        var before = await scenario.SnapshotAsync();
+
+        var rehearsal = await scenario.RunAsync("Rehearse", "--version", "0.2");
+
+        rehearsal.AssertExitCode(2);
+        Assert.Contains($"Deployment {scenario.Records.Journal.RunId} of database '{scenario.Database.Name}' (0.1 -> 0.2) is fenced, without a safe harbor yet, " +
+                        "so a rehearsal now would rehearse a half-done deployment. Finish or undo it first (./build.sh Deploy --version 0.2 --target-env ci", rehearsal.Output);
+        DumpAssert.Identical(before.Dump, await scenario.DumpAsync());
+        Assert.Equal(before.Records, scenario.Records.Files().ToDictionary(file => file, File.ReadAllText));
+        Assert.Equal(before.BackupFiles, scenario.BackupFiles());
+        Assert.Empty(await ScratchDatabasesAsync(scenario));
+    }
+
+    [Fact]
     public async Task On_a_rehearsal_server_of_its_own_Rehearse_names_the_roles_it_lacks_and_passes_once_they_exist()
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
