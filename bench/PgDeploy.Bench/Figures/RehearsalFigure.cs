@@ -86,7 +86,7 @@ sealed class RehearsalFigure(BenchContext context)
         figure.Derive("largest miss of the predicted window", $"{ratios.Max(ratio => Math.Abs(ratio - 1)) * 100:0} %",
             ratios.All(ratio => Math.Abs(ratio - 1) <= 0.2) ? "within 20 % in every run" : "NOT within 20 % in every run");
         figure.Notes.Add("The rehearsal times Backup as its own pg_dump of the live database (no fence), and Migrate, PostProcess and Verify on the restored "
-                         + "scratch copy, whose tables are freshly restored and analyzed: no bloat, warm statistics.");
+                         + "scratch copy, vacuumed and analyzed after the restore: no bloat, fresh statistics, hint bits and visibility map set.");
         return figure;
     }
 
