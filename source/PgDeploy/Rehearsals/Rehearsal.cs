@@ -73,7 +73,8 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
                 stage = "upgrading the scratch database";
                 await UpgradeScratchAsync(server, site.Identity, scratch, target, runId, dump, phases, cancellationToken);
             }
-            catch (Exception exception) when (exception is not (OperationCanceledException or DeploymentRefusedException))
+            // An interruption is no finding: a step cancelled by Ctrl-C fails too, and must not be recorded as the upgrade's failure.
+            catch (Exception exception) when (exception is not (OperationCanceledException or DeploymentRefusedException) && !cancellationToken.IsCancellationRequested)
             {
                 failure = $"{stage}: {(exception is StepFailedException step ? step.Headline : exception.Message).TrimEnd('.')}";
             }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Dapper;
 using Npgsql;
@@ -131,7 +132,10 @@ public sealed class RehearsalTests(PostgresFixture postgres)
         await scenario.PrepareAtV01Async();
         await using var cluster = await LocalCluster.StartTemporaryAsync();
         await scenario.ConfigureAsync(scenario.Settings with { RehearsalServer = RehearsalVariable });
-        var launch = scenario.Launch with { Variables = new Dictionary<string, string>(scenario.Launch.Variables) { [RehearsalVariable] = cluster.ConnectionString() } };
+        var url = cluster.ConnectionString();
+        var secret = new NpgsqlConnectionStringBuilder(url).Password;
+        Assert.False(string.IsNullOrEmpty(secret), "The rehearsal server's URL must hold a password for the test to prove it secret.");
+        var launch = scenario.Launch with { Variables = new Dictionary<string, string>(scenario.Launch.Variables) { [RehearsalVariable] = url } };
         var before = await scenario.SnapshotAsync();
 
         var refused = await scenario.RunAsync(launch, "Rehearse", "--version", "0.2");
@@ -154,6 +158,7 @@ public sealed class RehearsalTests(PostgresFixture postgres)
         await using var after = new NpgsqlConnection(cluster.ConnectionString());
         await after.OpenAsync();
         Assert.Empty(await after.QueryAsync<string>("SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_rehearse\\_%'"));
+        scenario.AssertSecretNowhere(secret!, refused, rehearsal);
     }
 
     [Fact]
@@ -189,33 +194,15 @@ public sealed class RehearsalTests(PostgresFixture postgres)
     public async Task A_killed_Rehearse_leaves_a_scratch_named_as_a_rehearsal_and_the_next_Rehearse_drops_it_first()
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
-        const string gate = "pgdeploy-tests rehearsal gate";
-        // Waits while a session of the test's with this application name exists: a gate every database sees, the scratch included.
-        scenario.Root.Migrations.Script("0.2", "015_gate.sql", $"""
-            DO $$ BEGIN
-                WHILE EXISTS (SELECT FROM pg_stat_activity WHERE application_name = '{gate}') LOOP
-                    PERFORM pg_sleep(0.05);
-                    PERFORM pg_stat_clear_snapshot();
-                END LOOP;
-            END $$;
-            """);
+        AddGate(scenario);
         await scenario.PrepareAtV01Async();
         var before = await scenario.SnapshotAsync();
 
-        string? scratch;
-        await using (var holder = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres.ServerConnectionString) { ApplicationName = gate, Pooling = false }.ConnectionString))
+        string scratch;
+        await using (var gate = await HoldGateAsync())
         {
-            await holder.OpenAsync();
             using var build = await BuildProgram.StartAsync(scenario.Root, scenario.Launch, "Rehearse", "--version", "0.2");
-            var clock = Stopwatch.StartNew();
-            while ((scratch = (await holder.QueryAsync<string>(
-                       "SELECT datname FROM pg_stat_activity WHERE query LIKE '%pg_stat_clear_snapshot%' AND datname LIKE @pattern AND pid <> pg_backend_pid()",
-                       new { pattern = $"{scenario.Database.Name}\\_\\_rehearse\\_%" })).FirstOrDefault()) is null)
-            {
-                Assert.False(build.HasExited || clock.Elapsed > TimeSpan.FromSeconds(60), $"The rehearsal did not reach the gate:{Environment.NewLine}{build.Output}");
-                await Task.Delay(50);
-            }
-
+            scratch = await WaitAtGateAsync(gate, scenario, build);
             await build.KillAsync();
         }
 
@@ -228,6 +215,72 @@ public sealed class RehearsalTests(PostgresFixture postgres)
         Assert.Contains($"Dropped {scratch}, the scratch database of an earlier rehearsal that was stopped before it could drop it", rehearsal.Output);
         Assert.Contains("the dump of an earlier rehearsal that was stopped before it could remove it", rehearsal.Output);
         await AssertLiveUntouchedAsync(scenario, before, rehearsal);
+    }
+
+    [Fact]
+    public async Task An_interrupted_Rehearse_drops_its_scratch_and_its_dump_before_it_exits()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        AddGate(scenario);
+        await scenario.PrepareAtV01Async();
+        var before = await scenario.SnapshotAsync();
+
+        BuildRun interrupted;
+        await using (var gate = await HoldGateAsync())
+        {
+            using var build = await BuildProgram.StartAsync(scenario.Root, scenario.Launch, "Rehearse", "--version", "0.2");
+            await WaitAtGateAsync(gate, scenario, build);
+            Assert.Equal(0, kill(build.Id, Sigterm));
+            interrupted = await BuildRun.EndOfAsync(build, "Rehearse --version 0.2", TimeSpan.FromSeconds(60));
+        }
+
+        interrupted.AssertExitCode(130);
+        Assert.Contains($"Dropped the scratch database {scenario.Database.Name}__rehearse_", interrupted.Output);
+        DumpAssert.Identical(before.Dump, await scenario.DumpAsync());
+        Assert.Empty(await ScratchDatabasesAsync(scenario));
+        Assert.Equal(before.BackupFiles, scenario.BackupFiles());
+        Assert.Equal(before.Records, scenario.Records.Files().ToDictionary(file => file, File.ReadAllText));
+    }
+
+    private const string Gate = "pgdeploy-tests rehearsal gate";
+
+    private const int Sigterm = 15;
+
+    [DllImport("libc")]
+    private static extern int kill(int pid, int signal);
+
+    /// <summary>A script in 0.2 that waits while a session with the gate's application name exists: a gate every database sees, the scratch included.</summary>
+    private static void AddGate(DeploymentScenario scenario) =>
+        scenario.Root.Migrations.Script("0.2", "015_gate.sql", $"""
+            DO $$ BEGIN
+                WHILE EXISTS (SELECT FROM pg_stat_activity WHERE application_name = '{Gate}') LOOP
+                    PERFORM pg_sleep(0.05);
+                    PERFORM pg_stat_clear_snapshot();
+                END LOOP;
+            END $$;
+            """);
+
+    private async Task<NpgsqlConnection> HoldGateAsync()
+    {
+        var gate = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres.ServerConnectionString) { ApplicationName = Gate, Pooling = false }.ConnectionString);
+        await gate.OpenAsync();
+        return gate;
+    }
+
+    /// <summary>Waits until the rehearsal's upgrade waits at the gate, in its scratch database; returns that database's name.</summary>
+    private static async Task<string> WaitAtGateAsync(NpgsqlConnection gate, DeploymentScenario scenario, BuildProcess build)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var scratch = (await gate.QueryAsync<string>(
+                "SELECT datname FROM pg_stat_activity WHERE query LIKE '%pg_stat_clear_snapshot%' AND datname LIKE @pattern AND pid <> pg_backend_pid()",
+                new { pattern = $"{scenario.Database.Name}\\_\\_rehearse\\_%" })).FirstOrDefault();
+            if (scratch is not null)
+                return scratch;
+            Assert.False(build.HasExited || clock.Elapsed > TimeSpan.FromSeconds(60), $"The rehearsal did not reach the gate:{Environment.NewLine}{build.Output}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>
