@@ -50,7 +50,18 @@ partial class Build
             throw new DeploymentException(
                 $"The demo's deployment ended with exit code {exitCode} (expected {expected}), the API answers {health} (expected the {apiVersion} build)" +
                 $"{(logins is { Passed: false } ? $" and {logins.FailedLegacyIds.Count} sampled users could not log in" : "")}; see its report {report}.");
-        ReportSummary(logins is null ? "rolled back as injected; the v0.3 API answers again" : $"deployed 0.4; the v0.4 API answers; {logins.Checked} sampled users log in with their old passwords");
+        ReportSummary(logins is null
+            ? "rolled back as injected; the v0.3 API answers again"
+            : $"deployed 0.4; {Window(DeploymentJournal.Load(DeploymentJournal.DefaultPath(TemporaryDirectory / "deployments", identity))!)}; " +
+              $"the v0.4 API answers; {logins.Checked} sampled users log in with their old passwords");
+    }
+
+    /// What the demo is about: how long the application was down, and what ran before the fence instead.
+    static string Window(DeploymentJournal journal)
+    {
+        var window = journal.FenceLiftedAt - journal.FenceRaisedAt;
+        var precompute = journal.Targets.FirstOrDefault(target => target.Name == nameof(Precompute))?.Duration;
+        return $"maintenance window {window?.TotalSeconds:0.0} s" + (precompute is { } ahead ? $" (Precompute ran {ahead.TotalSeconds:0.0} s before it)" : "");
     }
 
     /// The demo rebuilds its database from scratch, so whatever an earlier demo left unfinished is void; its journal

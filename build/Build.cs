@@ -13,9 +13,15 @@ partial class Build : BuildBase
         .Requires(() => Version)
         .Executes(async cancellationToken => ReportSummary(await Deployment.CheckPrerequisitesAsync(cancellationToken)));
 
+    Target Precompute => _ => _
+        .Description("Compute the data steps' expensive rows before the fence, while the application runs; resumable, it can run hours ahead")
+        .DependsOn(Prerequisites)
+        .Requires(() => Version)
+        .Executes(async cancellationToken => ReportSummary(await Deployment.PrecomputeAsync(cancellationToken)));
+
     Target MaintenanceOn => _ => _
         .Description("Stop the application and fence the database against writes by the application's roles")
-        .DependsOn(Prerequisites)
+        .DependsOn(Prerequisites, Precompute)
         .Executes(async cancellationToken => ReportSummary(await Deployment.RaiseFenceAsync(cancellationToken)));
 
     Target Backup => _ => _
@@ -52,6 +58,6 @@ partial class Build : BuildBase
         .Executes(async cancellationToken => ReportSummary(await Deployment.RollbackAsync(byHand: InvokedTargets.Contains(nameof(Rollback)), cancellationToken)));
 
     Target Deploy => _ => _
-        .Description("The whole upgrade: Prerequisites, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart; after an interruption, finishes it")
+        .Description("The whole upgrade: Prerequisites, Precompute, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart; after an interruption, finishes it")
         .DependsOn(Restart);
 }

@@ -40,6 +40,12 @@ sealed record BenchOptions
 
     public int FailureRuns { get; init; } = 1;
 
+    /// <summary>Figure 5: deployments that hash inside the window (`--skip Precompute`), the path before issue 9.</summary>
+    public int InlineRuns { get; init; } = 1;
+
+    /// <summary>Figure 5: the Argon2 profile of the deployments, test or owasp.</summary>
+    public string WindowProfile { get; init; } = "test";
+
     /// <summary>Figure 5: runs of the raw pg_dump + psql beside the Backup and Migrate targets.</summary>
     public int RawWindowRuns { get; init; } = 1;
 
@@ -72,6 +78,8 @@ sealed record BenchOptions
           --jobs N            jobs of the directory format and of pg_restore -j (default 2)
           --window-runs N     window: successful deployments (default 3); rehearsal: rehearsals, each followed by its Deploy
           --failure-runs N    window: deployments with --inject-failure Verify (default 1)
+          --inline-runs N     window: deployments with --skip Precompute, hashing inside the window (default 1)
+          --window-profile P  window: Argon2 profile of the deployments, test or owasp (default test)
           --raw-window-runs N window: runs of pg_dump + psql beside Backup and Migrate (default 1)
           --window-format F   window: safe-harbor format, custom or directory (default directory, jobs as --jobs, as prod.json)
           --owasp-rate R      window: OWASP hashes/s on all cores for the extrapolation (default: figure 2's, or a short calibration)
@@ -111,6 +119,8 @@ sealed record BenchOptions
                 "--jobs" => options with { Jobs = Math.Max(1, Int()) },
                 "--window-runs" => options with { WindowRuns = Int() },
                 "--failure-runs" => options with { FailureRuns = Int() },
+                "--inline-runs" => options with { InlineRuns = Int() },
+                "--window-profile" => options with { WindowProfile = ParseProfile(Value()) },
                 "--raw-window-runs" => options with { RawWindowRuns = Int() },
                 "--window-format" => options with { WindowFormat = ParseFormats(Value()).Single() },
                 "--owasp-rate" => options with { OwaspRate = Number() },
@@ -123,6 +133,9 @@ sealed record BenchOptions
         }
         return options;
     }
+
+    static string ParseProfile(string value) =>
+        value.ToLowerInvariant() is "test" or "owasp" ? value.ToLowerInvariant() : throw new UsageException($"'{value}' is not an Argon2 profile: use test or owasp.");
 
     static IReadOnlyList<string> ParseFormats(string value)
     {

@@ -2,6 +2,7 @@ using Npgsql;
 using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
+using PgDeploy.Migrations.PostProcessing;
 using PgDeploy.Rehearsals;
 using PgDeploy.Safety;
 using PgDeploy.Safety.Fence;
@@ -63,11 +64,38 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                    (rehearsal is null ? "" : $"; {rehearsal.Describe()}");
         }, cancellationToken, onFailure: exception => new DeploymentRefusedException(exception.Message, exception));
 
+    /// Before the fence, while the application runs: the data steps' expensive rows are computed and stored aside, so
+    /// that inside the window only the rows changed since are computed. Killed or stopped, the next run resumes it.
+    public Task<string> PrecomputeAsync(CancellationToken cancellationToken) =>
+        StepAsync(DeploymentStep.Precompute, async () =>
+        {
+            if (nothingToDeploy)
+                return "nothing to deploy";
+            await OpenAsync(lockIt: true, cancellationToken);
+            var admission = await AdmitAsync(DeploymentStep.Precompute, byHand: false, cancellationToken);
+            if (admission.Decision == Admission.Verdict.AlreadyDone)
+                return admission.Note;
+            var plan = await PlanAsync(cancellationToken);
+            var coverage = await DataStepPrecompute.RunAsync(site!.ConnectionString, plan, StepMode.Precompute, request.Settings.Migrations, request.Console.Progress, cancellationToken);
+            foreach (var transform in coverage)
+            {
+                Log.Information("Precompute: {Coverage}", transform.Describe());
+                prerequisiteChecks.Add(new CheckRecord($"precomputed: {transform.Transform}", $"{transform.Percent:0.00} %", true, transform.Describe(), Informational: true));
+            }
+            var precomputable = coverage.Where(transform => transform.Precomputable).ToList();
+            return precomputable.Count == 0
+                ? "no data step of the plan can be precomputed"
+                : string.Join("; ", precomputable.Select(transform => $"{transform.Transform}: {transform.Percent:0.00} % precomputed"));
+        }, cancellationToken);
+
     public Task<string> RaiseFenceAsync(CancellationToken cancellationToken) =>
         FlowStepAsync(DeploymentStep.Fence, "MaintenanceOn", async () =>
         {
             if (State == DeploymentState.Idle)
+            {
+                await RequirePrecomputedAsync(cancellationToken);
                 await StartJournalAsync(cancellationToken);
+            }
             Enter(DeploymentState.Fencing, "MaintenanceOn", "stopping the application and raising the write fence");
             await Application.StopAsync(Facts, cancellationToken);
             var raised = await Fence.RaiseAsync(journal!.RunId, cancellationToken);
@@ -204,7 +232,10 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             var lifted = await Fence.LiftAsync(cancellationToken);
             var after = StateMachine.After(state, DeploymentStep.LiftFence);
             if (after == DeploymentState.Abandoned)
+            {
                 Harbors.RemoveStalePartials();
+                await DeploymentRollback.DropPrecomputationsAsync(site!, cancellationToken);
+            }
             if (journal is not null && after != state)
             {
                 journal.FenceLiftedAt ??= DateTimeOffset.UtcNow;
@@ -274,14 +305,12 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
 
     async Task StartJournalAsync(CancellationToken cancellationToken)
     {
-        var target = request.TargetVersion ?? throw new DeploymentRefusedException(
-            "No --version given: name the application version to deploy, e.g. --version 0.4; nothing was changed.");
+        var target = AskedVersion;
         if (plannedFrom is null)
         {
-            await using var connection = await site!.OpenAsync(cancellationToken);
-            var plan = UpgradePlanner.Plan(request.Catalog(), await HistoryTable.ReadAsync(connection, null, cancellationToken), target, RunId);
+            var plan = await PlanAsync(cancellationToken);
             if (plan.IsEmpty)
-                throw new DeploymentRefusedException($"Database {site.Identity.Database} is at {target} already: there is nothing to deploy; nothing was changed.");
+                throw new DeploymentRefusedException($"Database {site!.Identity.Database} is at {target} already: there is nothing to deploy; nothing was changed.");
             plannedFrom = plan.CurrentVersion;
         }
         var path = request.JournalPath ?? DeploymentJournal.DefaultPath(request.DeploymentsDirectory, site!.Identity);
@@ -291,6 +320,31 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         Record("Prerequisites", $"deployment {journal.RunId} of {journal.FromVersion ?? "an empty database"} -> {journal.TargetVersion} begins" +
                                 (prerequisiteChecks.Count > 0 ? $"; {prerequisiteChecks.Count} prerequisites passed" : ""));
     }
+
+    /// The last moment before the window: an environment with a minimum refuses to spend the window computing what could
+    /// have been computed while the application ran (Precompute skipped, or the application changed many rows since).
+    async Task RequirePrecomputedAsync(CancellationToken cancellationToken)
+    {
+        if (request.Settings.Precompute.MinimumCoverage is not { } minimum)
+            return;
+        var coverage = await DataStepPrecompute.RunAsync(
+            site!.ConnectionString, await PlanAsync(cancellationToken), StepMode.Survey, request.Settings.Migrations, request.Console.Progress, cancellationToken);
+        if (coverage.FirstOrDefault(transform => transform.Precomputable && transform.Percent < minimum) is { } lacking)
+            throw new DeploymentRefusedException(
+                $"{lacking.Transform} ({lacking.Step}) is {lacking.Percent:0.00} % precomputed, below the {minimum} % that '{Environment}' requires " +
+                $"(precompute.minimumCoverage): {lacking.ToCompute:N0} rows would be computed inside the window, est. {lacking.ComputeSeconds:0} s. " +
+                $"Run ./build.sh Precompute --version {AskedVersion} --target-env {Environment} (Deploy runs it unless skipped), then deploy; nothing was fenced.");
+    }
+
+    /// The plan from the database's history now, before any deployment of it has begun.
+    async Task<UpgradePlan> PlanAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await site!.OpenAsync(cancellationToken);
+        return UpgradePlanner.Plan(request.Catalog(), await HistoryTable.ReadAsync(connection, null, cancellationToken), AskedVersion, RunId);
+    }
+
+    AppVersion AskedVersion => request.TargetVersion ?? throw new DeploymentRefusedException(
+        "No --version given: name the application version to deploy, e.g. --version 0.4; nothing was changed.");
 
     /// A step of Deploy: nothing to do when Prerequisites found the database at the version already, done when the
     /// deployment is past it, refused when an earlier step is missing, else run.

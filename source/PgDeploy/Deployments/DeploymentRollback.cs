@@ -2,6 +2,7 @@ using Npgsql;
 using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
+using PgDeploy.Migrations.PostProcessing;
 using PgDeploy.Postgres;
 using PgDeploy.Safety;
 using Serilog;
@@ -53,6 +54,7 @@ sealed class DeploymentRollback(
             done = $"nothing was committed; the database is as it was before deployment {journal.RunId}, without a restore";
         }
 
+        await DropPrecomputationsAsync(site, cancellationToken);
         var previousBack = !journal.NewApplicationStarted || application.CanRevert;
         if (previousBack)
         {
@@ -124,6 +126,15 @@ sealed class DeploymentRollback(
     }
 
     static (string, string, string, bool, string?) Key(HistoryEntry entry) => (entry.RunId, entry.Version, entry.Name, entry.Success, entry.ErrorMessage);
+
+    /// The deployment ends here: what Precompute stored (digests of the rows it read) goes with it, from the restored
+    /// database as from the one the upgrade left untouched.
+    public static async Task DropPrecomputationsAsync(DeploymentSite site, CancellationToken cancellationToken)
+    {
+        await using var connection = await site.OpenWritableAsync(cancellationToken);
+        if (await Precomputation.DropAllAsync(connection, cancellationToken) is > 0 and var dropped)
+            Log.Information("Dropped {Count} precomputed result table(s) of the deployment", dropped);
+    }
 
     /// Puts the sequences back where they were when the upgrade began (see SequenceSnapshot).
     public static async Task UndoSequencesAsync(DeploymentSite site, DeploymentJournal journal, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
+using PgDeploy.Migrations.PostProcessing;
 using PgDeploy.Rehearsals;
 using PgDeploy.Safety;
 using PgDeploy.Safety.Fence;
@@ -50,7 +51,10 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
             await preflight.CheckAsync("constraints hold", () =>
                 RestorableConstraints.CheckAsync(site.ConnectionString, request.Settings.Migrations.ScriptStatementTimeout, cancellationToken));
         if (state < DeploymentState.Fenced)
+        {
             await preflight.CheckAsync("write fence", () => CheckFenceAsync(cancellationToken));
+            await preflight.CheckAsync("precomputed", () => SurveyAsync(plan!, cancellationToken));
+        }
 
         preflight.ThrowIfFailed(unfinished is null
             ? ""
@@ -80,6 +84,14 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         plan.IsEmpty
             ? $"the database is at {plan.CurrentVersion}: nothing to deploy"
             : $"{plan.CurrentVersion?.ToString() ?? "empty"} -> {plan.TargetVersion}: {plan.Steps.Count} step(s) in {plan.PendingVersions.Count} version(s)";
+
+    /// What Precompute has stored so far, and what the data steps would compute inside the window if the fence went up now.
+    async Task<string> SurveyAsync(UpgradePlan plan, CancellationToken cancellationToken)
+    {
+        var coverage = await DataStepPrecompute.RunAsync(
+            site.ConnectionString, plan, StepMode.Survey, request.Settings.Migrations, request.Console.Progress, cancellationToken);
+        return coverage.Count == 0 ? "the plan has no C# data step" : string.Join("; ", coverage.Select(transform => transform.Describe()));
+    }
 
     async Task<string> CheckFenceAsync(CancellationToken cancellationToken)
     {

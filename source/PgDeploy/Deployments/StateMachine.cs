@@ -21,7 +21,7 @@ public enum DeploymentState
 }
 
 /// What a target asks the deployment to do.
-public enum DeploymentStep { Prerequisites, Fence, Harbor, Migrate, PostProcess, Verify, Restart, Rollback, LiftFence }
+public enum DeploymentStep { Prerequisites, Precompute, Fence, Harbor, Migrate, PostProcess, Verify, Restart, Rollback, LiftFence }
 
 /// How a rollback undoes a deployment: nothing of it is committed (lift the fence, start the previous version), or
 /// something is (restore the safe harbor first).
@@ -78,6 +78,8 @@ public static class StateMachine
         return step switch
         {
             DeploymentStep.Prerequisites => Admission.Run(state),
+            // Before the fence only: inside it, the data steps compute what is left themselves.
+            DeploymentStep.Precompute => IsActive(state) ? Admission.Done(state, $"not needed: the deployment is {Describe(state)}") : Admission.Run(state),
             DeploymentStep.Fence => FlowStep(state, DeploymentState.Idle, DeploymentState.Fencing),
             DeploymentStep.Harbor => FlowStep(state, DeploymentState.Fenced, DeploymentState.Harboring),
             DeploymentStep.Migrate or DeploymentStep.PostProcess => FlowStep(state, DeploymentState.Harbored, DeploymentState.Applying),
@@ -142,7 +144,7 @@ public static class StateMachine
     /// LiftFence abandons a deployment that committed nothing, and ends one that waited for the code to be reverted.
     public static DeploymentState After(DeploymentState state, DeploymentStep step, bool previousApplicationBack = true) => step switch
     {
-        DeploymentStep.Prerequisites => state,
+        DeploymentStep.Prerequisites or DeploymentStep.Precompute => state,
         DeploymentStep.Fence => Later(state, DeploymentState.Fenced),
         DeploymentStep.Harbor => Later(state, DeploymentState.Harbored),
         DeploymentStep.Migrate or DeploymentStep.PostProcess => Later(state, DeploymentState.Applying),

@@ -19,6 +19,7 @@ public sealed record EnvironmentSettings
 
     public MigrationSettings Migrations { get; init; } = new();
     public BackupSettings Backup { get; init; } = new();
+    public PrecomputeSettings Precompute { get; init; } = new();
     public FenceSettings Fence { get; init; } = new();
     public HookSettings Hooks { get; init; } = new();
     public HealthCheck? Health { get; init; }
@@ -63,6 +64,14 @@ public sealed record BackupSettings
     public TimeSpan MaxAgeOfGivenBackup { get; init; } = TimeSpan.FromHours(1);
     /// Take pg_dump and pg_restore from this directory only (e.g. /usr/lib/postgresql/17/bin); by default the newest installed.
     public string? ClientToolDirectory { get; init; }
+}
+
+public sealed record PrecomputeSettings
+{
+    /// The least share of each precomputable transform's rows (in percent) that must be precomputed when the fence is about
+    /// to go up, e.g. 99.9: below it, MaintenanceOn refuses before fencing, because the window would be spent computing what
+    /// could have been computed while the application ran. Null: no minimum.
+    public double? MinimumCoverage { get; init; }
 }
 
 public sealed record FenceSettings

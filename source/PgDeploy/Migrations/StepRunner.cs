@@ -105,7 +105,7 @@ sealed class StepRunner(NpgsqlConnection connection, MigrationSettings settings,
         CurrentStatement = null;
         var instance = (PostProcessStep)Activator.CreateInstance(step.StepType)!;
         Log.Information("  {Description}", instance.Description);
-        await instance.ExecuteAsync(new StepContext(connection, transaction, Log.Logger, settings.DegreeOfParallelism, cancellationToken, progress));
+        await instance.ExecuteAsync(new StepContext(connection, transaction, Log.Logger, settings.DegreeOfParallelism, cancellationToken, progress, StepMode.Apply, step));
     }
 
     async Task ExecuteAsync(string sql, NpgsqlTransaction? transaction, CancellationToken cancellationToken)

@@ -11,6 +11,7 @@ public sealed class StateMachineTests
     /// state, step: decision; state after success; state after failure or kill.
     const string Automatic = """
         Idle           Prerequisites  run       Idle            Idle
+        Idle           Precompute     run       Idle            Idle
         Idle           Fence          run       Fenced          Fencing
         Idle           Harbor         refused   Idle            Idle
         Idle           Migrate        refused   Idle            Idle
@@ -20,6 +21,7 @@ public sealed class StateMachineTests
         Idle           Rollback       done      Idle            Idle
         Idle           LiftFence      run       Idle            Idle
         Fencing        Prerequisites  run       Fencing         Fencing
+        Fencing        Precompute     done      Fencing         Fencing
         Fencing        Fence          run       Fenced          Fencing
         Fencing        Harbor         refused   Fencing         Fencing
         Fencing        Migrate        refused   Fencing         Fencing
@@ -29,6 +31,7 @@ public sealed class StateMachineTests
         Fencing        Rollback       run       RolledBack      RollingBack
         Fencing        LiftFence      run       Abandoned       Fencing
         Fenced         Prerequisites  run       Fenced          Fenced
+        Fenced         Precompute     done      Fenced          Fenced
         Fenced         Fence          done      Fenced          Fenced
         Fenced         Harbor         run       Harbored        Harboring
         Fenced         Migrate        refused   Fenced          Fenced
@@ -38,6 +41,7 @@ public sealed class StateMachineTests
         Fenced         Rollback       run       RolledBack      RollingBack
         Fenced         LiftFence      run       Abandoned       Fenced
         Harboring      Prerequisites  run       Harboring       Harboring
+        Harboring      Precompute     done      Harboring       Harboring
         Harboring      Fence          done      Harboring       Harboring
         Harboring      Harbor         run       Harbored        Harboring
         Harboring      Migrate        refused   Harboring       Harboring
@@ -47,6 +51,7 @@ public sealed class StateMachineTests
         Harboring      Rollback       run       RolledBack      RollingBack
         Harboring      LiftFence      run       Abandoned       Harboring
         Harbored       Prerequisites  run       Harbored        Harbored
+        Harbored       Precompute     done      Harbored        Harbored
         Harbored       Fence          done      Harbored        Harbored
         Harbored       Harbor         done      Harbored        Harbored
         Harbored       Migrate        run       Applying        Applying
@@ -56,6 +61,7 @@ public sealed class StateMachineTests
         Harbored       Rollback       run       RolledBack      RollingBack
         Harbored       LiftFence      run       Abandoned       Harbored
         Applying       Prerequisites  run       Applying        Applying
+        Applying       Precompute     done      Applying        Applying
         Applying       Fence          done      Applying        Applying
         Applying       Harbor         done      Applying        Applying
         Applying       Migrate        run       Applying        Applying
@@ -65,6 +71,7 @@ public sealed class StateMachineTests
         Applying       Rollback       run       RolledBack      RollingBack
         Applying       LiftFence      run       Abandoned       Applying
         Committed      Prerequisites  run       Committed       Committed
+        Committed      Precompute     done      Committed       Committed
         Committed      Fence          done      Committed       Committed
         Committed      Harbor         done      Committed       Committed
         Committed      Migrate        done      Committed       Committed
@@ -74,6 +81,7 @@ public sealed class StateMachineTests
         Committed      Rollback       run       RolledBack      RollingBack
         Committed      LiftFence      refused   Committed       Committed
         Restarting     Prerequisites  run       Restarting      Restarting
+        Restarting     Precompute     done      Restarting      Restarting
         Restarting     Fence          done      Restarting      Restarting
         Restarting     Harbor         done      Restarting      Restarting
         Restarting     Migrate        done      Restarting      Restarting
@@ -83,6 +91,7 @@ public sealed class StateMachineTests
         Restarting     Rollback       refused   Restarting      Restarting
         Restarting     LiftFence      run       Restarting      Restarting
         Completed      Prerequisites  run       Idle            Idle
+        Completed      Precompute     run       Idle            Idle
         Completed      Fence          run       Fenced          Fencing
         Completed      Harbor         refused   Idle            Idle
         Completed      Migrate        refused   Idle            Idle
@@ -92,6 +101,7 @@ public sealed class StateMachineTests
         Completed      Rollback       done      Idle            Idle
         Completed      LiftFence      run       Idle            Idle
         RollingBack    Prerequisites  refused   RollingBack     RollingBack
+        RollingBack    Precompute     refused   RollingBack     RollingBack
         RollingBack    Fence          refused   RollingBack     RollingBack
         RollingBack    Harbor         refused   RollingBack     RollingBack
         RollingBack    Migrate        refused   RollingBack     RollingBack
@@ -101,6 +111,7 @@ public sealed class StateMachineTests
         RollingBack    Rollback       run       RolledBack      RollingBack
         RollingBack    LiftFence      refused   RollingBack     RollingBack
         AwaitingRevert Prerequisites  refused   AwaitingRevert  AwaitingRevert
+        AwaitingRevert Precompute     refused   AwaitingRevert  AwaitingRevert
         AwaitingRevert Fence          refused   AwaitingRevert  AwaitingRevert
         AwaitingRevert Harbor         refused   AwaitingRevert  AwaitingRevert
         AwaitingRevert Migrate        refused   AwaitingRevert  AwaitingRevert
@@ -110,6 +121,7 @@ public sealed class StateMachineTests
         AwaitingRevert Rollback       done      AwaitingRevert  AwaitingRevert
         AwaitingRevert LiftFence      run       RolledBack      AwaitingRevert
         RolledBack     Prerequisites  run       Idle            Idle
+        RolledBack     Precompute     run       Idle            Idle
         RolledBack     Fence          run       Fenced          Fencing
         RolledBack     Harbor         refused   Idle            Idle
         RolledBack     Migrate        refused   Idle            Idle
@@ -119,6 +131,7 @@ public sealed class StateMachineTests
         RolledBack     Rollback       done      Idle            Idle
         RolledBack     LiftFence      run       Idle            Idle
         Abandoned      Prerequisites  run       Idle            Idle
+        Abandoned      Precompute     run       Idle            Idle
         Abandoned      Fence          run       Fenced          Fencing
         Abandoned      Harbor         refused   Idle            Idle
         Abandoned      Migrate        refused   Idle            Idle

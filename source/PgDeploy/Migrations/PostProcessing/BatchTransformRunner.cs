@@ -1,10 +1,10 @@
-using System.Runtime.CompilerServices;
-using PgDeploy.Progress;
+using PgDeploy.Postgres;
 
 namespace PgDeploy.Migrations.PostProcessing;
 
 /// Reads through a cursor (so reading and writing share the upgrade's one connection), computes each
 /// batch with PLINQ, and writes it back with a binary COPY into a staging table and one UPDATE ... FROM.
+/// Results precomputed before the fence for rows that have not changed since go in first, with one UPDATE.
 sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTransform<TRow, TResult> transform)
 {
     static int instances;
@@ -12,19 +12,57 @@ sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTrans
     string Cursor => $"pgdeploy_source_{suffix}";
     string Staging => $"pgdeploy_staging_{suffix}";
     string KeyAndColumns => string.Join(", ", [transform.KeyColumn, .. transform.Columns]);
-    readonly Lock reporting = new();
-    long computed;
+    string Key => DatabaseAdmin.QuoteIdentifier(transform.KeyColumn);
 
     public async Task<long> RunAsync()
     {
-        var total = await context.QuerySingleAsync<long>($"SELECT count(*) FROM ({transform.Source}) AS source");
+        var source = transform.Source;
+        long stored = 0;
+        var precomputation = context.Precomputation(transform);
+        if (precomputation is not null && !await precomputation.UsableAsync(context.Connection, context.Transaction, context.CancellationToken))
+            precomputation = null;
+        if (precomputation is not null)
+        {
+            stored = await ApplyStoredAsync(precomputation);
+            source = $"SELECT source.* FROM ({transform.Source}) AS source WHERE NOT EXISTS " +
+                     $"(SELECT 1 FROM {precomputation.Table} AS stored WHERE stored.key = source.{Key} AND stored.digest = {Precomputation.Digest("source")})";
+        }
+
+        var computed = await ComputeAsync(source);
+        if (precomputation is not null)
+        {
+            // In the upgrade's transaction: gone with the plaintext when it commits, still there for the next attempt if it rolls back.
+            await context.ExecuteAsync($"DROP TABLE {precomputation.Table}");
+            context.Log.Information("  {Name}: {Stored:N0} rows precomputed before the fence, {Computed:N0} computed inside it", transform.Name, stored, computed);
+        }
+        return stored + computed;
+    }
+
+    async Task<long> ApplyStoredAsync(Precomputation precomputation)
+    {
+        var types = (await context.QueryAsync<(string Name, string Type)>(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = @table::regclass AND attnum > 0 AND NOT attisdropped",
+            new { table = transform.Table })).ToDictionary(column => column.Name, column => column.Type);
+        var assignments = transform.Columns.Select((column, index) =>
+            $"{DatabaseAdmin.QuoteIdentifier(column)} = stored.result[{index + 1}]::{types[column]}");
+        return await context.ExecuteAsync(
+            $"UPDATE {transform.Table} AS target SET {string.Join(", ", assignments)} " +
+            $"FROM ({transform.Source}) AS source JOIN {precomputation.Table} AS stored " +
+            $"ON stored.key = source.{Key} AND stored.digest = {Precomputation.Digest("source")} " +
+            $"WHERE target.{Key} = source.{Key}");
+    }
+
+    async Task<long> ComputeAsync(string source)
+    {
+        var total = await context.QuerySingleAsync<long>($"SELECT count(*) FROM ({source}) AS source");
         await context.ExecuteAsync($"CREATE TEMP TABLE {Staging} ON COMMIT DROP AS SELECT {KeyAndColumns} FROM {transform.Table} WITH NO DATA");
         var types = (await context.QueryAsync<string>(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = @table::regclass AND attnum > 0 ORDER BY attnum",
             new { table = Staging })).ToArray();
-        await context.ExecuteAsync($"DECLARE {Cursor} NO SCROLL CURSOR FOR {transform.Source}");
+        await context.ExecuteAsync($"DECLARE {Cursor} NO SCROLL CURSOR FOR {source}");
 
-        using var progress = context.Progress.Begin(new LongWork(transform.Name, WorkUnit.Rows, total));
+        using var progress = context.Progress.Begin(new Progress.LongWork(transform.Name, Progress.WorkUnit.Rows, total));
+        var compute = new ParallelCompute<TRow, TResult>(transform.Compute, context.DegreeOfParallelism, progress, context.CancellationToken);
         context.Log.Debug("{Name}: {Total:N0} rows in batches of {BatchSize} on {Cores} cores", transform.Name, total, transform.BatchSize, context.DegreeOfParallelism);
         long done = 0;
         while (true)
@@ -32,12 +70,7 @@ sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTrans
             var rows = (await context.QueryAsync<TRow>($"FETCH FORWARD {transform.BatchSize} FROM {Cursor}")).ToList();
             if (rows.Count == 0)
                 break;
-            var results = rows.AsParallel().AsOrdered()
-                .WithDegreeOfParallelism(context.DegreeOfParallelism)
-                .WithCancellation(context.CancellationToken)
-                .Select(row => ComputeAndCount(row, progress))
-                .ToArray();
-            await CopyAsync(results, types);
+            await CopyAsync(compute.Run(rows), types);
             await context.ExecuteAsync(UpdateSql);
             await context.ExecuteAsync($"TRUNCATE {Staging}");
             done += rows.Count;
@@ -47,27 +80,6 @@ sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTrans
         progress.Report(done);
         progress.Complete();
         return done;
-    }
-
-    /// A batch of expensive rows (Argon2: a thousand take most of a minute on 2 cores) is reported row by row as computed, not at its
-    /// end. Whichever thread finds the report free reports; the others go on computing instead of waiting for it.
-    TResult ComputeAndCount(TRow row, IWorkReport progress)
-    {
-        var result = transform.Compute(row);
-        Interlocked.Increment(ref computed);
-        if (reporting.TryEnter())
-        {
-            try
-            {
-                progress.Report(Interlocked.Read(ref computed));
-            }
-            finally
-            {
-                reporting.Exit();
-            }
-        }
-
-        return result;
     }
 
     string UpdateSql =>
@@ -80,11 +92,7 @@ sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTrans
         await using var writer = await context.Connection.BeginBinaryImportAsync($"COPY {Staging} ({KeyAndColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var result in results)
         {
-            var tuple = result as ITuple ?? throw new InvalidOperationException(
-                $"{transform.Name}: Compute must return a value tuple (key, {string.Join(", ", transform.Columns)}), not {typeof(TResult).Name}.");
-            if (tuple.Length != types.Length)
-                throw new InvalidOperationException(
-                    $"{transform.Name}: Compute returned {tuple.Length} values, but the key and the columns {string.Join(", ", transform.Columns)} need {types.Length}.");
+            var tuple = ResultTuple.Of(result, transform.Name, transform.Columns);
             await writer.StartRowAsync(cancellationToken);
             for (var index = 0; index < tuple.Length; index++)
             {
