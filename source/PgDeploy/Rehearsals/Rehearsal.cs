@@ -5,6 +5,7 @@ using PgDeploy.Deployments;
 using PgDeploy.Environments;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
+using PgDeploy.Migrations.PostProcessing;
 using PgDeploy.Postgres;
 using PgDeploy.Safety;
 using PgDeploy.Safety.Verification;
@@ -110,6 +111,7 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
                 RestartAllowance(site.Identity),
             ],
             RestoreSeconds = restoreTime?.TotalSeconds,
+            PrecomputeSeconds = phases.TryGetValue("Precompute", out var precompute) ? precompute.TotalSeconds : null,
         };
         var path = RehearsalRecord.PathFor(request.DeploymentsDirectory, site.Identity);
         record.Save(path);
@@ -184,7 +186,7 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         return restored;
     }
 
-    /// Migrate, PostProcess and Verify in one transaction committed after Verify, as Deploy runs them; each phase timed.
+    /// Precompute, then Migrate, PostProcess and Verify in one transaction committed after Verify, as Deploy runs them; each phase timed.
     async Task UpgradeScratchAsync(
         RehearsalServer server, DatabaseIdentity live, string scratch, AppVersion target, string runId, SafeHarbor dump,
         Dictionary<string, TimeSpan> phases, CancellationToken cancellationToken)
@@ -192,8 +194,12 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         var connectionString = DatabaseAdmin.WithDatabase(server.ConnectionString, scratch);
         await RefuseLiveAsync(connectionString, live, scratch, cancellationToken);
         await using var run = new UpgradeRun(connectionString, request.Catalog(), target, request.Settings.Migrations, runId, progress: request.Console.Progress);
-        await run.PlanAsync(cancellationToken);
+        var plan = await run.PlanAsync(cancellationToken);
+        // Deploy precomputes the data steps' rows before the fence, so that PostProcess inside it computes only the rest: so does the rehearsal.
         var clock = Stopwatch.StartNew();
+        foreach (var transform in await DataStepPrecompute.RunAsync(connectionString, plan, StepMode.Precompute, request.Settings.Migrations, request.Console.Progress, cancellationToken))
+            Log.Information("Precompute: {Coverage}", transform.Describe());
+        phases["Precompute"] = clock.Elapsed;
         foreach (var phase in new[] { UpgradePhase.Migrate, UpgradePhase.PostProcess })
         {
             clock.Restart();

@@ -37,6 +37,8 @@ public sealed record RehearsalRecord
     public required IReadOnlyList<PredictedTarget> Targets { get; init; }
     /// How long restoring the dump into a new database took: about what a Rollback's restore costs (not part of the window).
     public double? RestoreSeconds { get; init; }
+    /// How long Precompute took on the scratch copy from scratch: before the fence, not part of the window.
+    public double? PrecomputeSeconds { get; init; }
 
     /// From the fence going up to the application answering again.
     public double PredictedWindowSeconds => Targets.Sum(target => target.Seconds);

@@ -60,6 +60,7 @@ public sealed class RehearsalTests(PostgresFixture postgres)
         Assert.Equal(("0.3", "0.4"), (record.FromVersion, record.TargetVersion));
         Assert.Equal(["Backup", "Migrate", "PostProcess", "Verify", "Restart"], record.Targets.Select(target => target.Name));
         Assert.All(record.Steps, step => Assert.NotNull(step.Seconds));
+        Assert.NotNull(record.PrecomputeSeconds);
         Assert.True(record.Targets.Take(4).All(target => target.Seconds > 0), rehearsal.Output);
 
         var deploy = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.4");
