@@ -17,7 +17,11 @@ partial class Build
     MigrationCatalog Catalog => catalog ??= MigrationCatalog.Load(MigrationsDirectory, typeof(Build).Assembly.GetTypes());
     MigrationCatalog? catalog;
 
-    Deployment Deployment => deployment ??= new Deployment(new DeploymentRequest
+    Deployment Deployment => deployment ??= new Deployment(Request);
+    Deployment? deployment;
+
+    /// What this run asks of the database: the deployment's steps and Rehearse alike.
+    DeploymentRequest Request => new()
     {
         Environment = TargetEnvironment,
         ConnectionString = ConnectionStringAsync,
@@ -33,8 +37,7 @@ partial class Build
         Confirmed = Yes,
         Console = new TerminalConsole(IsInteractive, this),
         EnvironmentFiles = [RootDirectory / ".env", .. TargetEnvironment.IsLocal ? [LocalSettingsFile] : Array.Empty<string>()],
-    });
-    Deployment? deployment;
+    };
 
     async Task<string> ConnectionStringAsync(CancellationToken cancellationToken) =>
         connectionString ??= TargetEnvironment.IsLocal

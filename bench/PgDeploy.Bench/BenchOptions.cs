@@ -5,7 +5,7 @@ namespace PgDeploy.Bench;
 /// <summary>The command line: one figure (or all of them) and the sizes to measure at.</summary>
 sealed record BenchOptions
 {
-    public static readonly string[] Figures = ["overhead", "hashing", "backup", "rollback", "window"];
+    public static readonly string[] Figures = ["overhead", "hashing", "backup", "rollback", "window", "rehearsal"];
 
     public required string Command { get; init; }
 
@@ -65,7 +65,7 @@ sealed record BenchOptions
     public bool Runs(string figure) => Command == "all" || Command == figure;
 
     public const string Usage = """
-        Usage: dotnet PgDeploy.Bench.dll <all|overhead|hashing|backup|rollback|window> [options]
+        Usage: dotnet PgDeploy.Bench.dll <all|overhead|hashing|backup|rollback|window|rehearsal> [options]
 
           --repeat N          runs of each measurement (default 3); median, min and max are reported
           --scale X           sample scale of backup, rollback and window (default 1: 100k users, ~1 GB)
@@ -76,7 +76,7 @@ sealed record BenchOptions
           --raw-hashes N      hashing: passwords hashed without the database per run (default 200)
           --formats LIST      backup, rollback: custom,directory (default both)
           --jobs N            jobs of the directory format and of pg_restore -j (default 2)
-          --window-runs N     window: successful deployments (default 3)
+          --window-runs N     window: successful deployments (default 3); rehearsal: rehearsals, each followed by its Deploy
           --failure-runs N    window: deployments with --inject-failure Verify (default 1)
           --inline-runs N     window: deployments with --skip Precompute, hashing inside the window (default 1)
           --window-profile P  window: Argon2 profile of the deployments, test or owasp (default test)

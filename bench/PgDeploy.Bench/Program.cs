@@ -53,6 +53,7 @@ try
         ("backup", () => new BackupFigure(context).RunAsync()),
         ("rollback", () => new RollbackFigure(context).RunAsync()),
         ("window", () => new WindowFigure(context).RunAsync()),
+        ("rehearsal", () => new RehearsalFigure(context).RunAsync()),
     };
     foreach (var (key, runFigure) in figures.Where(figure => options.Runs(figure.Key)))
     {

@@ -20,7 +20,7 @@ sealed class WindowFigure(BenchContext context)
 {
     const string Database = "school";
     const string Template = "school_v03";
-    const string AppRole = "school_app";
+    internal const string AppRole = "school_app";
 
     static readonly string[] Procedure = ["Prerequisites", "Precompute", "MaintenanceOn", "Backup", "Migrate", "PostProcess", "Verify", "Restart"];
 
@@ -34,19 +34,7 @@ sealed class WindowFigure(BenchContext context)
 
         var (_, generate, report) = await SchoolSample.CreateAtV03Async(cluster, Template, context.MigrationsDirectory, options.Scale, options.Seed);
         var users = report.RowsOf("users");
-        await using (var connection = await cluster.OpenAsync(Template))
-        {
-            var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            await connection.ExecuteAsync($"CREATE ROLE {AppRole} LOGIN PASSWORD '{password}'");
-            await connection.ExecuteAsync($"""
-                GRANT USAGE ON SCHEMA public, pgdeploy TO {AppRole};
-                GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {AppRole};
-                GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {AppRole};
-                GRANT SELECT ON pgdeploy.history TO {AppRole};
-                ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {AppRole};
-                ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {AppRole};
-                """);
-        }
+        await CreateApplicationRoleAsync(cluster, Template);
         var size = await cluster.DatabaseSizeAsync(Template);
         var directory = options.WindowFormat == "directory";
         var jobs = directory ? options.Jobs : 1;
@@ -143,6 +131,22 @@ sealed class WindowFigure(BenchContext context)
 
         Summarize(figure, users);
         return figure;
+    }
+
+    /// <summary>A LOGIN role with the application's grants in <paramref name="database"/>, for the fence to fence.</summary>
+    internal static async Task CreateApplicationRoleAsync(BenchCluster cluster, string database)
+    {
+        await using var connection = await cluster.OpenAsync(database);
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        await connection.ExecuteAsync($"CREATE ROLE {AppRole} LOGIN PASSWORD '{password}'");
+        await connection.ExecuteAsync($"""
+            GRANT USAGE ON SCHEMA public, pgdeploy TO {AppRole};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {AppRole};
+            GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {AppRole};
+            GRANT SELECT ON pgdeploy.history TO {AppRole};
+            ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {AppRole};
+            ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {AppRole};
+            """);
     }
 
     void Summarize(FigureResult figure, long users)

@@ -4,6 +4,7 @@ using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
 using PgDeploy.Migrations.PostProcessing;
+using PgDeploy.Rehearsals;
 using PgDeploy.Safety;
 using PgDeploy.Safety.Fence;
 using PgDeploy.Safety.Verification;
@@ -28,6 +29,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
     string? newRunId;
     AppVersion? plannedFrom;
     bool nothingToDeploy;
+    RehearsalRecord? rehearsal;
 
     /// The journal this run wrote to or continued, if any: the report is written from it.
     public DeploymentJournal? Journal => journal is { } current && touched ? current : null;
@@ -48,6 +50,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             var prerequisites = new PrerequisiteChecks(request, site!, journal is { } active && StateMachine.IsActive(active.State) ? active : null);
             var outcome = await prerequisites.RunAsync(RunId, cancellationToken);
             prerequisiteChecks.AddRange(outcome.Checks);
+            rehearsal = outcome.Rehearsal;
             if (StateMachine.IsActive(state))
             {
                 journal!.Checks.AddRange(outcome.Checks);
@@ -60,7 +63,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                 return $"database {site!.Identity.Database} is at {outcome.Plan.CurrentVersion}: nothing to deploy";
             }
             plannedFrom = outcome.Plan.CurrentVersion;
-            return $"{outcome.Checks.Count} checks passed; {outcome.Plan.CurrentVersion?.ToString() ?? "empty"} -> {outcome.Plan.TargetVersion}";
+            return $"{outcome.Checks.Count} checks passed; {outcome.Plan.CurrentVersion?.ToString() ?? "empty"} -> {outcome.Plan.TargetVersion}" +
+                   (rehearsal is null ? "" : $"; {rehearsal.Describe()}");
         }, cancellationToken, onFailure: exception => new DeploymentRefusedException(exception.Message, exception));
 
     /// Before the fence, while the application runs: the data steps' expensive rows are computed and stored aside, so
@@ -401,6 +405,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
                     await Fence.EnsureStillUpAsync(journal!, Enter, cancellationToken);
                 return admission.Note;
             }
+            rehearsal?.AnnounceStart(target);
             return await body();
         }, cancellationToken);
 

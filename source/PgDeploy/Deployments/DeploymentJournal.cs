@@ -62,7 +62,7 @@ public sealed class DeploymentJournal
     [JsonConstructor]
     public DeploymentJournal(DeploymentState state) => State = state;
 
-    static readonly JsonSerializerOptions Options = new()
+    internal static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

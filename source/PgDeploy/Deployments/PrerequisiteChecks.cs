@@ -2,6 +2,7 @@ using PgDeploy.Application;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.History;
 using PgDeploy.Migrations.PostProcessing;
+using PgDeploy.Rehearsals;
 using PgDeploy.Safety;
 using PgDeploy.Safety.Fence;
 
@@ -11,7 +12,8 @@ namespace PgDeploy.Deployments;
 /// finding problems one run at a time. A deployment that continues needs only the checks of the steps it has left.
 sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, DeploymentJournal? unfinished)
 {
-    public sealed record Outcome(IReadOnlyList<CheckRecord> Checks, UpgradePlan Plan);
+    /// <param name="Rehearsal">The passing rehearsal of this plan, when there is one: it predicts the window and each step's ETA.</param>
+    public sealed record Outcome(IReadOnlyList<CheckRecord> Checks, UpgradePlan Plan, RehearsalRecord? Rehearsal = null);
 
     public async Task<Outcome> RunAsync(string runId, CancellationToken cancellationToken)
     {
@@ -23,6 +25,13 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         await preflight.CheckAsync("deployment lock", () => Task.FromResult("was free; held by this run until it ends"));
         if (plan is { IsEmpty: true } && unfinished is null)
             return new Outcome(preflight.Checks, plan);
+        RehearsalRecord? rehearsal = null;
+        if (plan is not null && unfinished is null)
+            await preflight.CheckAsync("rehearsal", () =>
+            {
+                (rehearsal, var figure) = RehearsalRecord.ForDeployment(request, site.Identity, plan);
+                return Task.FromResult(figure);
+            });
 
         if (state < DeploymentState.Harbored || StateMachine.IsAfterWindow(state))
             await preflight.CheckAsync("backup directory", () => DiskSpace.CheckRoomForBackupAsync(site.ConnectionString, request.BackupDirectory, cancellationToken));
@@ -55,7 +64,7 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
             ? ""
             : $"Deployment {unfinished.RunId} stays {StateMachine.Describe(state)}; next: {StateMachine.NextCommand(state, unfinished.FromVersion, unfinished.TargetVersion, request.EnvironmentName)}.");
         ConfirmProduction(plan!);
-        return new Outcome(preflight.Checks, plan!);
+        return new Outcome(preflight.Checks, plan!, rehearsal);
     }
 
     HarborKeeper Harbors => new(request, site);

@@ -25,18 +25,19 @@ public sealed record DeploymentEnvironment(string Name, EnvironmentSettings Sett
         return new DeploymentEnvironment(name, EnvironmentSettings.Load(file), file);
     }
 
-    /// The connection string of a remote environment: DATABASE_URL_<NAME>_CLI from the process environment,
-    /// else from the .env file. Its value is a secret and never appears in a message.
-    public string RemoteConnectionString(string dotEnvFile, Func<string, string?> environmentVariable)
+    /// The connection string of a remote environment: DATABASE_URL_<NAME>_CLI (or <paramref name="variable"/>, e.g. the
+    /// rehearsal server's) from the process environment, else from the .env file. Its value is a secret and never appears in a message.
+    public string RemoteConnectionString(string dotEnvFile, Func<string, string?> environmentVariable, string? variable = null)
     {
-        var value = environmentVariable(ConnectionVariable);
+        var name = variable ?? ConnectionVariable;
+        var value = environmentVariable(name);
         // PostgresUrl writes "The {source} cannot be used: ...".
-        var source = $"environment variable {ConnectionVariable}";
-        if (string.IsNullOrWhiteSpace(value) && DotEnvFile.Read(dotEnvFile).TryGetValue(ConnectionVariable, out var fromFile))
-            (value, source) = (fromFile, $"{ConnectionVariable} in {dotEnvFile}");
+        var source = $"environment variable {name}";
+        if (string.IsNullOrWhiteSpace(value) && DotEnvFile.Read(dotEnvFile).TryGetValue(name, out var fromFile))
+            (value, source) = (fromFile, $"{name} in {dotEnvFile}");
         if (string.IsNullOrWhiteSpace(value))
             throw new DeploymentRefusedException(
-                $"No connection for environment '{Name}': {ConnectionVariable} is not set in the environment nor in {dotEnvFile}. " +
+                $"No connection for environment '{Name}': {name} is not set in the environment nor in {dotEnvFile}. " +
                 $"Set it to a postgres:// URL or an Npgsql connection string (in CI, from the environment's secrets).");
         try
         {

@@ -24,6 +24,7 @@ public sealed record EnvironmentSettings
     public HookSettings Hooks { get; init; } = new();
     public HealthCheck? Health { get; init; }
     public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
+    public RehearsalSettings Rehearsal { get; init; } = new();
 
     static readonly JsonSerializerOptions Options = new()
     {

@@ -288,6 +288,6 @@ public sealed class SafeHarborBackup(BackupSettings settings, SafeHarborOptions?
         }
     }
 
-    static string Describe(TimeSpan span) =>
+    internal static string Describe(TimeSpan span) =>
         span.TotalHours >= 1 ? $"{span.TotalHours:0.#} h" : span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} min" : $"{span.TotalSeconds:0.#} s";
 }

@@ -5,7 +5,8 @@ namespace PgDeploy.Safety;
 /// <summary>
 /// The names a restore gives the databases it makes: &lt;db&gt;__restore_&lt;run id&gt; while it fills the new one, and
 /// &lt;db&gt;__failed_&lt;run id&gt; for the original it swaps out and keeps for forensics; &lt;db&gt;__probe_&lt;suffix&gt; for the empty
-/// database the rights check creates and drops; &lt;db&gt;__harbor_&lt;run id&gt; for the clone that is the first safe harbor.
+/// database the rights check creates and drops; &lt;db&gt;__harbor_&lt;run id&gt; for the clone that is the first safe harbor;
+/// &lt;db&gt;__rehearse_&lt;run id&gt; for the scratch copy a rehearsal upgrades.
 /// </summary>
 static class RestoreNames
 {
@@ -19,6 +20,8 @@ static class RestoreNames
     public static string Harbor(string database, string runId) => Make(database, $"__harbor_{runId}");
 
     public static string Probe(string database, string suffix) => Make(database, $"__probe_{suffix}");
+
+    public static string Rehearsal(string database, string runId) => Make(database, $"__rehearse_{runId}");
 
     // PostgreSQL truncates identifiers beyond 63 bytes; the database part gives way so the suffix, which makes the name unique, survives.
     static string Make(string database, string suffix)

@@ -82,35 +82,14 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
         try
         {
             step.Restart();
-            // The restored database's size against the original's when it was dumped: honest about data and index builds alike,
-            // and an estimate only because the restored copy carries none of the original's bloat.
-            using (var report = options.Progress.Begin(new LongWork("Restore", WorkUnit.Bytes, manifest.DatabaseSizeBytes, TotalIsEstimate: true)))
-            {
-                await MeasuredWork.WatchAsync(
-                    PgRestoreRunner.RestoreAsync(
-                        pgRestore, LibpqEnvironment.From(connectionString, $"pgdeploy restore {runId}", restoring), harbor.DumpPath, manifest.Format,
-                        settings.Jobs, cancellationToken),
-                    report, () => DatabaseSizeAsync(maintenance, restoring));
-                if (await DatabaseSizeAsync(maintenance, restoring) is { } restoredSize)
-                    report.Report(restoredSize);
-                report.Complete();
-            }
-
+            await LoadAsync(harbor, pgRestore, maintenance, connectionString, restoring, $"pgdeploy restore {runId}", cancellationToken);
             restoreDuration = step.Elapsed;
 
             await using (var restored = await SafetyConnection.OpenAsync(connectionString, restoring, cancellationToken))
             {
                 stage = "checking the restored row counts";
                 step.Restart();
-                rowCounts = await RowCounter.CountAsync(restored, cancellationToken);
-                var differences = RowCounter.Differences(manifest.RowCounts, rowCounts);
-                if (differences.Count > 0)
-                {
-                    throw new DeploymentException(
-                        $"the restored row counts differ from the safe harbor's manifest in {differences.Count} table(s): {string.Join("; ", differences.Take(10))}"
-                        + $"{(differences.Count > 10 ? "; …" : "")}.");
-                }
-
+                rowCounts = await CheckRowCountsAsync(restored, manifest, cancellationToken);
                 checkDuration = step.Elapsed;
                 // Statistics are not in a dump: without them the planner guesses until autovacuum gets to each table.
                 stage = "analyzing the restored database";
@@ -190,6 +169,42 @@ public sealed class SafeHarborRestore(BackupSettings settings, SafeHarborOptions
         Log.Information("Database {Database} replaced by its clone {Clone} in {Duration:0.00} s; the database as it was is kept as {Failed}",
             database, clone, total.Elapsed.TotalSeconds, failed);
         return (failed, total.Elapsed);
+    }
+
+    /// <summary>
+    /// pg_restore of the safe harbor into the empty database <paramref name="target"/> on the server of <paramref name="connectionString"/>
+    /// (<paramref name="maintenance"/> stands on it): what a rollback swaps in, and the scratch copy a rehearsal upgrades.
+    /// </summary>
+    internal async Task LoadAsync(
+        SafeHarbor harbor, ClientTool pgRestore, NpgsqlConnection maintenance, string connectionString, string target, string applicationName,
+        CancellationToken cancellationToken)
+    {
+        // The restored database's size against the original's when it was dumped: honest about data and index builds alike,
+        // and an estimate only because the restored copy carries none of the original's bloat.
+        using var report = options.Progress.Begin(new LongWork("Restore", WorkUnit.Bytes, harbor.Manifest.DatabaseSizeBytes, TotalIsEstimate: true));
+        await MeasuredWork.WatchAsync(
+            PgRestoreRunner.RestoreAsync(
+                pgRestore, LibpqEnvironment.From(connectionString, applicationName, target), harbor.DumpPath, harbor.Manifest.Format,
+                settings.Jobs, cancellationToken),
+            report, () => DatabaseSizeAsync(maintenance, target));
+        if (await DatabaseSizeAsync(maintenance, target) is { } restoredSize)
+            report.Report(restoredSize);
+        report.Complete();
+    }
+
+    /// <summary>The restored database's row counts, which must be the manifest's.</summary>
+    internal static async Task<IReadOnlyList<TableRowCount>> CheckRowCountsAsync(NpgsqlConnection restored, BackupManifest manifest, CancellationToken cancellationToken)
+    {
+        var rowCounts = await RowCounter.CountAsync(restored, cancellationToken);
+        var differences = RowCounter.Differences(manifest.RowCounts, rowCounts);
+        if (differences.Count > 0)
+        {
+            throw new DeploymentException(
+                $"the restored row counts differ from the safe harbor's manifest in {differences.Count} table(s): {string.Join("; ", differences.Take(10))}"
+                + $"{(differences.Count > 10 ? "; …" : "")}.");
+        }
+
+        return rowCounts;
     }
 
     static async Task<(string? Name, long? SizeBytes, string? DropSql)> DisposeOfFailedAsync(

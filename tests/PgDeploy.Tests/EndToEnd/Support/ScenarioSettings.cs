@@ -29,6 +29,12 @@ internal sealed record ScenarioSettings
 
     /// <summary>migrations.deploymentLockWait: how long a run waits for another run's deployment lock before it is refused.</summary>
     public string DeploymentLockWait { get; init; } = "10s";
+
+    /// <summary>rehearsal.required: Deploy refuses without a passing rehearsal of its plan.</summary>
+    public bool RehearsalRequired { get; init; }
+
+    /// <summary>rehearsal.server: the variable that holds the rehearsal server's URL.</summary>
+    public string? RehearsalServer { get; init; }
 }
 
 /// <summary>Writes the environment settings file for a scenario: hooks that log to a file, the fake application's health and smoke checks.</summary>
@@ -95,6 +101,7 @@ internal static class ScenarioEnvironmentFile
                 ["expectBody"] = FakeApplication.Welcome,
             }),
             ["migrations"] = new JsonObject { ["deploymentLockWait"] = settings.DeploymentLockWait },
+            ["rehearsal"] = new JsonObject { ["required"] = settings.RehearsalRequired, ["server"] = settings.RehearsalServer },
         };
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
