@@ -57,7 +57,9 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         if (state < DeploymentState.Fenced)
         {
             await preflight.CheckAsync("write fence", () => CheckFenceAsync(cancellationToken));
-            await preflight.CheckAsync("precomputed", () => SurveyAsync(plan!, cancellationToken));
+            // Without a plan (the migrations check failed) there is nothing to survey, and no second failure to report.
+            if (plan is not null)
+                await preflight.CheckAsync("precomputed", () => SurveyAsync(plan, cancellationToken));
         }
 
         preflight.ThrowIfFailed(unfinished is null
