@@ -196,14 +196,8 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
     {
         using var root = new BuildRoot();
         var database = await TestDatabase.CreateAsync(postgres);
-        var launch = new BuildLaunch { ConnectionString = database.ConnectionString, MigrationsDirectory = Path.Combine(TestPaths.RepositoryRoot, "migrations") };
-        var atV03 = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.3");
-        atV03.AssertExitCode(0);
-        await database.ExecuteAsync("""
-            INSERT INTO schools (name, email_domain) VALUES ('Hill School', 'hill.example');
-            INSERT INTO users (school_id, role, email, first_name, last_name, password)
-            SELECT 1, 'student', 'student' || g || '@hill.example', 'First' || g, 'Last' || g, 'secret-' || g FROM generate_series(1, 400) AS g;
-            """);
+        var launch = SchoolSample.Launch(database, "owasp");
+        await SchoolSample.DeployAtV03Async(root, launch, database, users: 400);
         var before = await database.DumpAsync();
 
         // Without Precompute, every password is hashed inside the window, where the kill lands.
@@ -216,7 +210,7 @@ public sealed class KillRecoveryTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.Equal(DeploymentState.Applying, new DeploymentRecords(root.Directory, database.Name).Journal.State);
         DumpAssert.Identical(before, await database.DumpAsync());
 
-        var cheap = launch with { Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "test" } };
+        var cheap = SchoolSample.Launch(database);
         var recovery = await DeploymentScenario.RunInAsync(root, cheap, "Deploy", "--version", "0.4");
         recovery.AssertExitCode(0);
         Assert.Equal(new AppVersion(0, 4), await database.CurrentVersionAsync());

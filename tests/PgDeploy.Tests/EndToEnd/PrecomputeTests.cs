@@ -117,9 +117,9 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
     public async Task A_Precompute_killed_between_batches_is_resumed_by_the_next_without_hashing_the_stored_rows_again()
     {
         const int users = 1_050;
-        var (root, database, cheap) = await AtV03Async(users);
+        var (root, database, _) = await AtV03Async(users);
         using var _ = root;
-        var owasp = cheap with { Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "owasp" } };
+        var owasp = SchoolSample.Launch(database, "owasp");
 
         using (var build = await BuildProgram.StartAsync(root, owasp, "Precompute", "--version", "0.4"))
         {
@@ -148,12 +148,7 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
     {
         using var root = new BuildRoot();
         var database = await TestDatabase.CreateAsync(postgres);
-        var launch = new BuildLaunch
-        {
-            ConnectionString = database.ConnectionString,
-            MigrationsDirectory = Path.Combine(TestPaths.RepositoryRoot, "migrations"),
-            Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "test" },
-        };
+        var launch = SchoolSample.Launch(database);
 
         var precompute = await DeploymentScenario.RunInAsync(root, launch, "Precompute", "--version", "0.4");
 
@@ -170,18 +165,8 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
     {
         var root = new BuildRoot();
         var database = await TestDatabase.CreateAsync(postgres);
-        var launch = new BuildLaunch
-        {
-            ConnectionString = database.ConnectionString,
-            MigrationsDirectory = Path.Combine(TestPaths.RepositoryRoot, "migrations"),
-            Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "test" },
-        };
-        (await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.3")).AssertExitCode(0);
-        await database.ExecuteAsync($"""
-            INSERT INTO schools (name, email_domain) VALUES ('Hill School', 'hill.example');
-            INSERT INTO users (school_id, role, email, first_name, last_name, password)
-            SELECT 1, 'student', 'student' || g || '@hill.example', 'First' || g, 'Last' || g, 'secret-' || g FROM generate_series(1, {users}) AS g;
-            """);
+        var launch = SchoolSample.Launch(database);
+        await SchoolSample.DeployAtV03Async(root, launch, database, users);
         return (root, database, launch);
     }
 

@@ -28,18 +28,8 @@ public sealed class RehearsalTests(PostgresFixture postgres)
     {
         using var root = new BuildRoot();
         var database = await TestDatabase.CreateAsync(postgres);
-        var launch = new BuildLaunch
-        {
-            ConnectionString = database.ConnectionString,
-            MigrationsDirectory = Path.Combine(TestPaths.RepositoryRoot, "migrations"),
-            Variables = new Dictionary<string, string> { ["SCHOOL_ARGON2_PROFILE"] = "test" },
-        };
-        (await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.3")).AssertExitCode(0);
-        await database.ExecuteAsync("""
-            INSERT INTO schools (name, email_domain) VALUES ('Hill School', 'hill.example');
-            INSERT INTO users (school_id, role, email, first_name, last_name, password)
-            SELECT 1, 'student', 'student' || g || '@hill.example', 'First' || g, 'Last' || g, 'secret-' || g FROM generate_series(1, 300) AS g;
-            """);
+        var launch = SchoolSample.Launch(database);
+        await SchoolSample.DeployAtV03Async(root, launch, database, users: 300);
         var dump = await database.DumpWholeAsync();
         var server = await ServerStateAsync();
         var files = FilesOf(root);
