@@ -43,6 +43,9 @@ sealed record BenchOptions
     /// <summary>Figure 5: deployments that hash inside the window (`--skip Precompute`), the path before issue 9.</summary>
     public int InlineRuns { get; init; } = 1;
 
+    /// <summary>Figure 5: upgrades committed by `Verify` and rolled back by hand, which swaps the clone in.</summary>
+    public int SwapRuns { get; init; } = 1;
+
     /// <summary>Figure 5: the Argon2 profile of the deployments, test or owasp.</summary>
     public string WindowProfile { get; init; } = "test";
 
@@ -79,6 +82,7 @@ sealed record BenchOptions
           --window-runs N     window: successful deployments (default 3); rehearsal: rehearsals, each followed by its Deploy
           --failure-runs N    window: deployments with --inject-failure Verify (default 1)
           --inline-runs N     window: deployments with --skip Precompute, hashing inside the window (default 1)
+          --swap-runs N       window: committed upgrades rolled back by hand, swapping the clone in (default 1)
           --window-profile P  window: Argon2 profile of the deployments, test or owasp (default test)
           --raw-window-runs N window: runs of pg_dump + psql beside Backup and Migrate (default 1)
           --window-format F   window: safe-harbor format, custom or directory (default directory, jobs as --jobs, as prod.json)
@@ -120,6 +124,7 @@ sealed record BenchOptions
                 "--window-runs" => options with { WindowRuns = Int() },
                 "--failure-runs" => options with { FailureRuns = Int() },
                 "--inline-runs" => options with { InlineRuns = Int() },
+                "--swap-runs" => options with { SwapRuns = Int() },
                 "--window-profile" => options with { WindowProfile = ParseProfile(Value()) },
                 "--raw-window-runs" => options with { RawWindowRuns = Int() },
                 "--window-format" => options with { WindowFormat = ParseFormats(Value()).Single() },

@@ -98,6 +98,29 @@ sealed class WindowFigure(BenchContext context)
             await cluster.DropDatabasesLikeAsync(Database + "__");
         }
 
+        // A committed upgrade rolled back: Verify commits it (as a CI stage does), then Rollback by hand swaps the clone back in.
+        for (var run = 1; run <= options.SwapRuns; run++)
+        {
+            context.Progress($"window: swap rollback run {run}/{options.SwapRuns}");
+            await cluster.CreateDatabaseAsync(Database, Template);
+            await cluster.CheckpointAsync();
+            using var root = new BenchRoot(work, $"swap-{run}", settingsJson);
+            var variables = new Dictionary<string, string?> { [Argon2Parameters.ProfileVariable] = options.WindowProfile };
+            var verifyLog = context.LogFile($"window-swap-{run}-verify.log");
+            var (verified, _) = await build.RunAsync(root, ["Verify", "--version", "0.4", "--migrations-dir", context.MigrationsDirectory], cluster.ConnectionString(Database), variables, verifyLog);
+            var rollbackLog = context.LogFile($"window-swap-{run}-rollback.log");
+            var (rolledBack, _) = verified == 0
+                ? await build.RunAsync(root, ["Rollback", "--confirm-database", Database], cluster.ConnectionString(Database), variables, rollbackLog)
+                : throw new InvalidOperationException($"Verify --version 0.4 exited with {verified}, expected 0; see {verifyLog}.");
+            var outcome = ReadOutcome(root);
+            if (rolledBack != 0 || outcome.Rollback != "swap")
+                throw new InvalidOperationException($"Rollback exited with {rolledBack} in mode '{outcome.Rollback}', expected 0 and a swap of the clone; see {rollbackLog}.");
+            figure.Measure("Rollback by hand of the committed upgrade: the clone swapped in (Rollback target)", Side.PgDeploy).Add(outcome.Targets["Rollback"].TotalSeconds);
+            await CheckRolledBackAsync(cluster, outcome);
+            await cluster.DropDatabaseAsync(Database);
+            await cluster.DropDatabasesLikeAsync(Database + "__");
+        }
+
         // The same work by hand, for scale: the clone and the dump of the safe harbor, the v0.4 scripts before the C# step through
         // psql, and a restore of the dump. These are the floors the window and the rollback are compared with.
         context.Progress("window: raw CREATE DATABASE … TEMPLATE, pg_dump, psql of v0.4 010–090, pg_restore");
@@ -190,6 +213,12 @@ sealed class WindowFigure(BenchContext context)
             if (figure.Measurements.FirstOrDefault(m => m.Label.StartsWith("CREATE DATABASE + pg_restore", StringComparison.Ordinal)) is { } restore)
                 figure.Derive("a restore of the dump instead (raw CREATE DATABASE + pg_restore)", Format.Duration(restore.Median), "measured (median)");
         }
+        if (options.SwapRuns > 0)
+        {
+            figure.Derive("Rollback of a committed upgrade by swapping the clone in", Format.Duration(figure.Get("Rollback by hand of the committed upgrade: the clone swapped in (Rollback target)").Median), "measured (median)");
+            if (figure.Measurements.FirstOrDefault(m => m.Label.StartsWith("CREATE DATABASE + pg_restore", StringComparison.Ordinal)) is { } restore)
+                figure.Derive("  against a restore of the dump (raw CREATE DATABASE + pg_restore)", Format.Duration(restore.Median), "measured (median)");
+        }
         figure.Notes.Add("The window is the journal's fenceLiftedAt − fenceRaisedAt: Restart lifts the fence after Verify committed; after a failure, "
                          + "the Rollback lifts it once the revert hook has run. Prerequisites and Precompute run before the fence, while the application runs.");
     }
@@ -215,7 +244,7 @@ sealed class WindowFigure(BenchContext context)
         return count / clock.Elapsed.TotalSeconds;
     }
 
-    sealed record Outcome(string ReportFile, TimeSpan Window, Dictionary<string, TimeSpan> Targets, string State);
+    sealed record Outcome(string ReportFile, TimeSpan Window, Dictionary<string, TimeSpan> Targets, string State, string? Rollback);
 
     static Outcome ReadOutcome(BenchRoot root)
     {
@@ -232,7 +261,8 @@ sealed class WindowFigure(BenchContext context)
         var targets = report.RootElement.GetProperty("targets").EnumerateArray().ToDictionary(
             target => target.GetProperty("name").GetString()!,
             target => TimeSpan.Parse(target.GetProperty("duration").GetString()!, CultureInfo.InvariantCulture));
-        return new Outcome(reportFile, lifted.GetDateTimeOffset() - raised, targets, state);
+        var rollback = journal.RootElement.TryGetProperty("rollback", out var mode) && mode.ValueKind == JsonValueKind.String ? mode.GetString() : null;
+        return new Outcome(reportFile, lifted.GetDateTimeOffset() - raised, targets, state, rollback);
     }
 
     static async Task<(double Hashing, double Sql)> HistoryAsync(BenchCluster cluster)
