@@ -58,7 +58,8 @@ public sealed class DeploymentLock : IAsyncDisposable
         var database = DatabaseOf(connectionString);
         var builder = new NpgsqlConnectionStringBuilder(DatabaseAdmin.WithDatabase(connectionString, DatabaseAdmin.MaintenanceDatabase(database)))
         {
-            ApplicationName = $"pgdeploy lock {runId}", Pooling = false, KeepAlive = 30,
+            // TCP keepalives rather than Npgsql's KeepAlive query, which can race a command on the same connection (see UpgradeSession).
+            ApplicationName = $"pgdeploy lock {runId}", Pooling = false, TcpKeepAlive = true, TcpKeepAliveTime = 30, TcpKeepAliveInterval = 10,
         };
         var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken);

@@ -41,9 +41,11 @@ public sealed class UpgradeSession : IAsyncDisposable
     {
         // The fence makes read-only the database's default; the runner's own session must still write,
         // and RESET ALL between scripts returns to these startup values.
+        // TCP keepalives, not Npgsql's KeepAlive query: that query races the next command after a long silence (a batch of
+        // passwords hashed for a minute between two FETCHes), and the race broke the upgrade's connection ("Connection is not open").
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
-            ApplicationName = $"pgdeploy {runId}", Pooling = false, KeepAlive = 30, CommandTimeout = 0,
+            ApplicationName = $"pgdeploy {runId}", Pooling = false, TcpKeepAlive = true, TcpKeepAliveTime = 30, TcpKeepAliveInterval = 10, CommandTimeout = 0,
             Options = "-c default_transaction_read_only=off",
         };
         var connection = new NpgsqlConnection(builder.ConnectionString);
