@@ -24,8 +24,7 @@ sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTrans
         if (precomputation is not null)
         {
             stored = await ApplyStoredAsync(precomputation);
-            source = $"SELECT source.* FROM ({transform.Source}) AS source WHERE NOT EXISTS " +
-                     $"(SELECT 1 FROM {precomputation.Table} AS stored WHERE stored.key = source.{Key} AND stored.digest = {Precomputation.Digest("source")})";
+            source = $"SELECT source.* FROM ({transform.Source}) AS source WHERE NOT {precomputation.HoldsCurrent(transform.KeyColumn)}";
         }
 
         var computed = await ComputeAsync(source);

@@ -122,20 +122,18 @@ sealed class PrecomputeRunner<TRow, TResult>(StepContext context, BatchTransform
             : $"0::bigint FROM ({Before}) AS source";
         var (rows, stored) = await Connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
             $"SELECT count(*), {matched}", transaction: context.Transaction, commandTimeout: 0, cancellationToken: CancellationToken));
-        var seconds = await EstimateAsync(rows - stored, usable ? precomputation.Table : null);
+        var seconds = await EstimateAsync(rows - stored, usable ? precomputation : null);
         return new PrecomputeCoverage(step, transform.Name, true, rows, stored, seconds);
     }
 
     /// Times the computation of a few of the rows left (two per core), and scales it to all of them. One row per core is
     /// computed first, untimed: the first computation pays for loading and compiling the code (Argon2: most of a second).
-    async Task<double> EstimateAsync(long left, string? table)
+    async Task<double> EstimateAsync(long left, Precomputation? usable)
     {
         if (left == 0)
             return 0;
         var cores = context.DegreeOfParallelism;
-        var notStored = table is null
-            ? ""
-            : $"WHERE NOT EXISTS (SELECT 1 FROM {table} AS stored WHERE stored.key = source.{Key} AND stored.digest = {Precomputation.Digest("source")})";
+        var notStored = usable is null ? "" : $"WHERE NOT {usable.HoldsCurrent(transform.KeyColumn)}";
         var rows = (await Connection.QueryAsync<TRow>(new CommandDefinition(
             $"SELECT source.* FROM ({Before}) AS source {notStored} LIMIT {3 * cores}",
             transaction: context.Transaction, commandTimeout: 0, cancellationToken: CancellationToken))).ToList();
