@@ -11,6 +11,7 @@ sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTrans
     readonly string suffix = Interlocked.Increment(ref instances).ToString();
     string Cursor => $"pgdeploy_source_{suffix}";
     string Staging => $"pgdeploy_staging_{suffix}";
+    string Applied => $"pgdeploy_applied_{suffix}";
     string KeyAndColumns => string.Join(", ", [transform.KeyColumn, .. transform.Columns]);
     string Key => DatabaseAdmin.QuoteIdentifier(transform.KeyColumn);
 
@@ -24,31 +25,34 @@ sealed class BatchTransformRunner<TRow, TResult>(StepContext context, BatchTrans
         if (precomputation is not null)
         {
             stored = await ApplyStoredAsync(precomputation);
-            source = $"SELECT source.* FROM ({transform.Source}) AS source WHERE NOT {precomputation.HoldsCurrent(transform.KeyColumn)}";
+            source = $"SELECT source.* FROM ({transform.Source}) AS source WHERE NOT EXISTS (SELECT 1 FROM {Applied} AS applied WHERE applied.key = source.{Key})";
         }
 
         var computed = await ComputeAsync(source);
         if (precomputation is not null)
         {
             // In the upgrade's transaction: gone with the plaintext when it commits, still there for the next attempt if it rolls back.
-            await context.ExecuteAsync($"DROP TABLE {precomputation.Table}");
+            await context.ExecuteAsync($"DROP TABLE {precomputation.Table}; DROP TABLE {Applied}");
             context.Log.Information("  {Name}: {Stored:N0} rows precomputed before the fence, {Computed:N0} computed inside it", transform.Name, stored, computed);
         }
         return stored + computed;
     }
 
+    /// The stored results still current go into a temporary table first, so that the digests, the costly part, are computed
+    /// once: the update applies its rows and the rows left to compute are those not in it.
     async Task<long> ApplyStoredAsync(Precomputation precomputation)
     {
+        await context.ExecuteAsync(
+            $"CREATE TEMP TABLE {Applied} ON COMMIT DROP AS SELECT stored.key, stored.result " +
+            $"FROM ({transform.Source}) AS source JOIN {precomputation.Table} AS stored ON {Precomputation.Matches(transform.KeyColumn)}");
+        await context.ExecuteAsync($"ANALYZE {Applied}");
         var types = (await context.QueryAsync<(string Name, string Type)>(
             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = @table::regclass AND attnum > 0 AND NOT attisdropped",
             new { table = transform.Table })).ToDictionary(column => column.Name, column => column.Type);
         var assignments = transform.Columns.Select((column, index) =>
-            $"{DatabaseAdmin.QuoteIdentifier(column)} = stored.result[{index + 1}]::{types[column]}");
+            $"{DatabaseAdmin.QuoteIdentifier(column)} = applied.result[{index + 1}]::{types[column]}");
         return await context.ExecuteAsync(
-            $"UPDATE {transform.Table} AS target SET {string.Join(", ", assignments)} " +
-            $"FROM ({transform.Source}) AS source JOIN {precomputation.Table} AS stored " +
-            $"ON stored.key = source.{Key} AND stored.digest = {Precomputation.Digest("source")} " +
-            $"WHERE target.{Key} = source.{Key}");
+            $"UPDATE {transform.Table} AS target SET {string.Join(", ", assignments)} FROM {Applied} AS applied WHERE target.{Key} = applied.key");
     }
 
     async Task<long> ComputeAsync(string source)

@@ -32,10 +32,13 @@ sealed class Precomputation(string stepName, string transformName, string identi
 
     public static string Digest(string alias) => $"sha256(convert_to(row_to_json({alias})::text, 'UTF8'))";
 
-    /// True for a source row (aliased `source`) whose stored result was computed from the row as it is now: the one test of
-    /// "precomputed and unchanged", for the window's remaining rows and for Survey's sample of them.
-    public string HoldsCurrent(string keyColumn) =>
-        $"EXISTS (SELECT 1 FROM {Table} AS stored WHERE stored.key = source.{DatabaseAdmin.QuoteIdentifier(keyColumn)} AND stored.digest = {Digest("source")})";
+    /// The one test of "precomputed and unchanged": the stored row (aliased `stored`) was computed from the source row
+    /// (aliased `source`) as it is now. The window applies the rows it joins, Survey counts and samples the rest.
+    public static string Matches(string keyColumn) =>
+        $"stored.key = source.{DatabaseAdmin.QuoteIdentifier(keyColumn)} AND stored.digest = {Digest("source")}";
+
+    /// True for a source row (aliased `source`) that has a current stored result.
+    public string HoldsCurrent(string keyColumn) => $"EXISTS (SELECT 1 FROM {Table} AS stored WHERE {Matches(keyColumn)})";
 
     /// False when there is none, or when it was made for another identity (another version of the step, other parameters).
     public async Task<bool> UsableAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken) =>

@@ -52,7 +52,7 @@ sealed class PrecomputeRunner<TRow, TResult>(StepContext context, BatchTransform
         await precomputation.EnsureCreatedAsync(Connection, Before, transform.KeyColumn, CancellationToken);
         var changed = await WriteAsync(
             $"DELETE FROM {precomputation.Table} AS stored WHERE NOT EXISTS " +
-            $"(SELECT 1 FROM ({Before}) AS source WHERE source.{Key} = stored.key AND {Precomputation.Digest("source")} = stored.digest)");
+            $"(SELECT 1 FROM ({Before}) AS source WHERE {Precomputation.Matches(transform.KeyColumn)})");
         if (changed > 0)
             context.Log.Information("  {Name}: {Changed:N0} stored results are of rows changed or deleted since; they are computed again", transform.Name, changed);
         var missing = $"FROM ({Before}) AS source WHERE NOT EXISTS (SELECT 1 FROM {precomputation.Table} AS stored WHERE stored.key = source.{Key})";
@@ -118,7 +118,7 @@ sealed class PrecomputeRunner<TRow, TResult>(StepContext context, BatchTransform
     {
         var usable = await precomputation.UsableAsync(Connection, context.Transaction, CancellationToken);
         var matched = usable
-            ? $"count(stored.key) FROM ({Before}) AS source LEFT JOIN {precomputation.Table} AS stored ON stored.key = source.{Key} AND stored.digest = {Precomputation.Digest("source")}"
+            ? $"count(stored.key) FROM ({Before}) AS source LEFT JOIN {precomputation.Table} AS stored ON {Precomputation.Matches(transform.KeyColumn)}"
             : $"0::bigint FROM ({Before}) AS source";
         var (rows, stored) = await Connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
             $"SELECT count(*), {matched}", transaction: context.Transaction, commandTimeout: 0, cancellationToken: CancellationToken));
