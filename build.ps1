@@ -62,6 +62,19 @@ else {
 
 Write-Output "Microsoft (R) .NET SDK version $(& $env:DOTNET_EXE --version)"
 
+# The SQL tools that check the scripts before the fence (squawk, PostgreSQL's parser), pinned by tools/sql/package-lock.json:
+# installed like the SDK, once, and again when the lock file changes. Without npm the checks refuse and say how to fix it.
+$SqlToolsDirectory = "$PSScriptRoot\tools\sql"
+$SqlToolsMarker = "$SqlToolsDirectory\node_modules\.package-lock.json"
+if (-not (Test-Path $SqlToolsMarker) -or (Get-Item $SqlToolsMarker).LastWriteTime -lt (Get-Item "$SqlToolsDirectory\package-lock.json").LastWriteTime) {
+    if (Get-Command npm -ErrorAction SilentlyContinue) {
+        & npm install --prefix $SqlToolsDirectory --no-save --no-audit --no-fund --loglevel=error
+        if ($LASTEXITCODE) { [Console]::Error.WriteLine("build.ps1: 'npm install' in $SqlToolsDirectory failed (above); the checks before the fence will refuse until it succeeds.") }
+    } else {
+        [Console]::Error.WriteLine("build.ps1: npm is not on the PATH, so the SQL tools in $SqlToolsDirectory are not installed; install Node.js 18 or later.")
+    }
+}
+
 # Compiles the build program and prints only its path: at any verbosity `dotnet build` ends with its own "Build succeeded",
 # which read like the outcome of the deployment that follows. Errors and warnings still reach the console.
 $BuildProgram = & $env:DOTNET_EXE build $BuildProjectFile /nodeReuse:false /p:UseSharedCompilation=false -nologo --verbosity quiet -target:Build -getProperty:TargetPath

@@ -55,6 +55,18 @@ fi
 
 echo "Microsoft (R) .NET SDK version $("$DOTNET_EXE" --version)"
 
+# The SQL tools that check the scripts before the fence (squawk, PostgreSQL's parser), pinned by tools/sql/package-lock.json:
+# installed like the SDK, once, and again when the lock file changes. Without npm the checks refuse and say how to fix it.
+SQL_TOOLS_DIRECTORY="$SCRIPT_DIR/tools/sql"
+if [[ ! "$SQL_TOOLS_DIRECTORY/node_modules/.package-lock.json" -nt "$SQL_TOOLS_DIRECTORY/package-lock.json" ]]; then
+    if command -v npm >/dev/null 2>&1; then
+        npm install --prefix "$SQL_TOOLS_DIRECTORY" --no-save --no-audit --no-fund --loglevel=error >&2 \
+            || echo "build.sh: 'npm install' in $SQL_TOOLS_DIRECTORY failed (above); the checks before the fence will refuse until it succeeds." >&2
+    else
+        echo "build.sh: npm is not on the PATH, so the SQL tools in $SQL_TOOLS_DIRECTORY are not installed; install Node.js 18 or later." >&2
+    fi
+fi
+
 # Compiles the build program and prints only its path: at any verbosity `dotnet build` ends with its own "Build succeeded",
 # which read like the outcome of the deployment that follows. Errors and warnings still reach stderr.
 BUILD_PROGRAM=$("$DOTNET_EXE" build "$BUILD_PROJECT_FILE" /nodeReuse:false /p:UseSharedCompilation=false -nologo --verbosity quiet -target:Build -getProperty:TargetPath)

@@ -1,0 +1,52 @@
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+using PgDeploy.Deployments;
+
+namespace PgDeploy.Migrations.Analysis;
+
+/// <summary>
+/// The pinned npm tools of tools/sql (squawk, PostgreSQL's parser): build.sh installs them from the lock file, as NUKE's
+/// bootstrap installs the SDK, so that the version that lints and parses is the one the repository names.
+/// </summary>
+public sealed class SqlTools(string directory)
+{
+    public static SqlTools In(string rootDirectory) => new(Path.Combine(rootDirectory, "tools", "sql"));
+
+    public string Directory => directory;
+    public string Squawk => Path.Combine(directory, "node_modules", ".bin", "squawk");
+    string StatementFactsScript => Path.Combine(directory, "statement-facts.cjs");
+
+    /// Refuses with the fix when they are not installed: the analysis before the fence is part of the safe path, never skipped quietly.
+    public void EnsureInstalled()
+    {
+        if (File.Exists(Squawk) && System.IO.Directory.Exists(Path.Combine(directory, "node_modules", "libpg-query")))
+            return;
+        throw new DeploymentException(
+            $"The SQL tools that check the scripts before the fence are not installed in {directory}/node_modules. " +
+            "./build.sh installs them when Node.js 18 or later and npm are on the PATH: install Node.js, then run ./build.sh again, " +
+            $"or run 'npm install --no-save' in {directory} yourself.");
+    }
+
+    /// Runs statement-facts.cjs: the statements as JSON on stdin, their facts as JSON on stdout.
+    public async Task<string> StatementFactsAsync(string input, CancellationToken cancellationToken)
+    {
+        EnsureInstalled();
+        try
+        {
+            var result = await Cli.Wrap("node")
+                .WithArguments([StatementFactsScript])
+                .WithWorkingDirectory(directory)
+                .WithStandardInputPipe(PipeSource.FromString(input, Encoding.UTF8))
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync(Encoding.UTF8, cancellationToken);
+            return result.ExitCode == 0
+                ? result.StandardOutput
+                : throw new DeploymentException($"PostgreSQL's parser (node {StatementFactsScript}) failed with exit code {result.ExitCode}: {result.StandardError.Trim()}");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new DeploymentException("Could not start node, which runs PostgreSQL's parser over the scripts before the fence: install Node.js 18 or later and put it on the PATH.");
+        }
+    }
+}
