@@ -1,10 +1,12 @@
 using PgDeploy.Application;
 using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Migrations.History;
 using PgDeploy.Migrations.PostProcessing;
 using PgDeploy.Rehearsals;
 using PgDeploy.Safety;
 using PgDeploy.Safety.Fence;
+using Serilog;
 
 namespace PgDeploy.Deployments;
 
@@ -56,6 +58,8 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
                 RestorableConstraints.CheckAsync(site.ConnectionString, request.Settings.Migrations.ScriptStatementTimeout, cancellationToken));
         if (state < DeploymentState.Fenced)
         {
+            if (plan is not null)
+                await preflight.CheckAsync("data checks", () => CheckDataAsync(plan, cancellationToken));
             await preflight.CheckAsync("write fence", () => CheckFenceAsync(cancellationToken));
             // Without a plan (the migrations check failed) there is nothing to survey, and no second failure to report.
             if (plan is not null)
@@ -97,6 +101,22 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         var coverage = await DataStepPrecompute.RunAsync(
             site.ConnectionString, plan, StepMode.Survey, request.Settings.Migrations, request.Console.Progress, cancellationToken);
         return coverage.Count == 0 ? "the plan has no C# data step" : string.Join("; ", coverage.Select(transform => transform.Describe()));
+    }
+
+    /// Each pending statement's needs checked against today's data, and the objects it names against the plan so far.
+    async Task<string> CheckDataAsync(UpgradePlan plan, CancellationToken cancellationToken)
+    {
+        var report = await DataChecks.RunAsync(site.ConnectionString, plan, SqlTools.Locate(request.RootDirectory), request.Settings.Migrations.ScriptStatementTimeout, cancellationToken);
+        foreach (var finding in report.Findings.Where(finding => !finding.Refuses))
+            Log.Information("        {Finding}", finding);
+        var refusals = report.Refusals.ToList();
+        if (refusals.Count > 0)
+            throw new DeploymentException(
+                $"{refusals.Count} statement(s) of the plan would fail inside the window on today's data or schema:{Environment.NewLine}" +
+                string.Join(Environment.NewLine, refusals.Select(finding => $"      {finding} Statement: {finding.StatementExcerpt}")));
+        var skipped = report.Skipped.Count();
+        return $"{report.Statements} statement(s), {report.Checked} data check(s) on today's rows: none would fail" +
+               (skipped > 0 ? $"; {skipped} not derivable (in the log)" : "");
     }
 
     async Task<string> CheckFenceAsync(CancellationToken cancellationToken)

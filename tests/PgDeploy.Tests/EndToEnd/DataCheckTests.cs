@@ -1,0 +1,83 @@
+using System.Runtime.Versioning;
+using PgDeploy.Tests.EndToEnd.Support;
+using PgDeploy.Tests.Fixtures;
+
+namespace PgDeploy.Tests.EndToEnd;
+
+/// <summary>
+/// A statement that would fail inside the window on today's data is refused by Prerequisites, before anything changes: each
+/// case writes data the way an application could have, then a script of 0.2 (first in the plan) that the data breaks.
+/// Deploy must exit 2 with the "data checks" prerequisite failed, name the script, line and rule, and leave everything as it was.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+[Collection(PostgresCollection.Name)]
+public sealed class DataCheckTests(PostgresFixture postgres)
+{
+    public enum Breakage { DuplicatesBeforeUniqueIndex, NullsBeforeSetNotNull, OrphansBeforeForeignKey, FailingCast, MissingTable, RowsBreakingCheck, TooLongForNewType }
+
+    [Theory]
+    [InlineData(Breakage.DuplicatesBeforeUniqueIndex,
+        "INSERT INTO students (full_name) VALUES ('Ada Lovelace')",
+        "CREATE UNIQUE INDEX students_full_name_key ON students (full_name)",
+        new[] { "[unique]", "1 value(s) occur more than once", "(full_name=Ada Lovelace)" })]
+    [InlineData(Breakage.NullsBeforeSetNotNull,
+        "ALTER TABLE grades ALTER COLUMN course DROP NOT NULL; UPDATE grades SET course = NULL WHERE id IN (2, 3)",
+        "ALTER TABLE grades ALTER COLUMN course SET NOT NULL",
+        new[] { "[not-null]", "2 row(s) hold NULL", "(id=2)" })]
+    [InlineData(Breakage.OrphansBeforeForeignKey,
+        "ALTER TABLE grades DROP CONSTRAINT grades_student_id_fkey; INSERT INTO grades (id, student_id, course, grade) VALUES (1000, 999, 'Chemistry', 70)",
+        "ALTER TABLE grades ADD CONSTRAINT grades_student_fk FOREIGN KEY (student_id) REFERENCES students",
+        new[] { "[foreign-key]", "1 row(s) have no parent", "(student_id=999)" })]
+    [InlineData(Breakage.FailingCast,
+        "ALTER TABLE students ADD COLUMN code text; UPDATE students SET code = id::text; UPDATE students SET code = 'x7' WHERE id = 2",
+        "ALTER TABLE students ALTER COLUMN code TYPE integer USING code::integer",
+        new[] { "[cast]", "students.code cannot become int", "invalid input syntax for type integer" })]
+    [InlineData(Breakage.MissingTable,
+        "SELECT 1",
+        "ALTER TABLE studnets ADD COLUMN nickname text",
+        new[] { "[missing-object]", "the table studnets does not exist at this point of the plan" })]
+    [InlineData(Breakage.RowsBreakingCheck,
+        "SELECT 1",
+        "ALTER TABLE grades ADD CONSTRAINT grade_is_a_pass CHECK (grade >= 70)",
+        new[] { "[check]", "grade_is_a_pass", "row(s) break it" })]
+    [InlineData(Breakage.TooLongForNewType,
+        "UPDATE students SET full_name = 'Katherine Coleman Goble Johnson' WHERE full_name LIKE 'Katherine%'",
+        "ALTER TABLE students ALTER COLUMN full_name TYPE varchar(25)",
+        new[] { "[cast]", "1 value(s) are longer" })]
+    public async Task A_statement_that_todays_data_breaks_is_refused_before_the_fence(Breakage breakage, string dataSql, string scriptSql, string[] keyWords)
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.PrepareAtV01Async();
+        await scenario.Database.ExecuteAsync(dataSql);
+        scenario.Root.Migrations.Script("0.2", "005_breaks.sql", $"-- {breakage}\n\n{scriptSql};\n");
+        var before = await scenario.SnapshotAsync();
+
+        var run = await scenario.DeployAsync("0.2");
+
+        DeploymentScenario.AssertRefusedInPrerequisites(run, "data checks");
+        Assert.Contains("v0.2/005_breaks.sql:3:", run.Output);
+        Assert.All(keyWords, keyWord => Assert.Contains(keyWord, run.Output));
+        await scenario.AssertUnchangedAsync(before, run);
+    }
+
+    [Fact]
+    public async Task Statements_that_todays_data_satisfies_pass_and_what_cannot_be_derived_is_said()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.PrepareAtV01Async();
+        scenario.Root.Migrations.Script("0.2", "005_holds.sql", """
+            CREATE UNIQUE INDEX students_id_name_key ON students (id, full_name);
+            ALTER TABLE grades ADD CONSTRAINT grade_is_a_percentage CHECK (grade BETWEEN 0 AND 100);
+            ALTER TABLE grades ADD COLUMN remark text;
+            UPDATE grades SET remark = 'ok';
+            ALTER TABLE grades ALTER COLUMN remark SET NOT NULL;
+            """);
+
+        var run = await scenario.DeployAsync("0.2");
+
+        run.AssertExitCode(0);
+        Assert.Matches(@"ok    data checks: \d+ statement\(s\), \d+ data check\(s\) on today's rows: none would fail; \d+ not derivable", run.Output);
+        Assert.Contains("v0.2/005_holds.sql:5: info [not-null] not derivable from today's data: v0.2/005_holds.sql:3 earlier in the plan changes grades", run.Output);
+        Assert.Equal("0.2", (await scenario.Database.CurrentVersionAsync())?.ToString());
+    }
+}
