@@ -35,9 +35,10 @@ function constraintNeed(constraint, columns) {
 }
 
 function alterTable(stmt, facts) {
+  // ALTER INDEX, ALTER SEQUENCE, ALTER VIEW share the node: only tables are followed.
+  if (stmt.objtype !== 'OBJECT_TABLE') return;
   facts.relation = relation(stmt.relation);
   facts.missingOk = !!stmt.missing_ok;
-  if (stmt.objtype !== 'OBJECT_TABLE') return;
   for (const { AlterTableCmd: cmd } of stmt.cmds) {
     const column = cmd.name || null;
     switch (cmd.subtype) {
@@ -132,8 +133,10 @@ function facts(stmt) {
     case 'RenameStmt':
       if (node.renameType === 'OBJECT_TABLE')
         result.renames = { relation: relation(node.relation), to: node.newname };
-      else if (node.renameType === 'OBJECT_COLUMN')
+      else if (node.renameType === 'OBJECT_COLUMN' && node.relationType === 'OBJECT_TABLE')
         result.renames = { relation: relation(node.relation), column: node.subname, to: node.newname };
+      else
+        break;
       result.relation = relation(node.relation);
       result.missingOk = !!node.missing_ok;
       if (node.subname) result.columns.push(node.subname);
