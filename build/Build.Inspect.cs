@@ -1,4 +1,5 @@
 using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Reporting;
 using Serilog;
 using TargetEngine;
@@ -18,12 +19,15 @@ partial class Build
         });
 
     Target Plan => _ => _
-        .Description("Show which scripts and steps a deployment to --version runs, in which target and transaction; changes nothing")
+        .Description("Show which scripts and steps a deployment to --version runs, in which target and transaction, what today's data says of each statement and its estimated cost; changes nothing")
         .Requires(() => Version)
         .Executes(async cancellationToken =>
         {
-            await using var run = new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, TargetVersion!.Value, TargetEnvironment.Settings.Migrations, "plan");
-            await run.PlanAsync(cancellationToken);
+            var connectionString = await ConnectionStringAsync(cancellationToken);
+            await using var run = new UpgradeRun(connectionString, Catalog, TargetVersion!.Value, TargetEnvironment.Settings.Migrations, "plan");
+            var plan = await run.PlanAsync(cancellationToken);
+            if (!plan.IsEmpty)
+                Log.Information("{Analysis}", (await PlanAnalysis.RunAsync(connectionString, plan, SqlTools.Locate(RootDirectory), TargetEnvironment.Settings.Migrations.ScriptStatementTimeout, cancellationToken)).Describe());
         });
 
     Target Baseline => _ => _

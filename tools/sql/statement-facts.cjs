@@ -11,6 +11,19 @@ const relation = range => range && { schema: range.schemaname || null, name: ran
 const sql = node => node ? deparseSync(node).trim() : null;
 const qualified = list => { const parts = names(list); return { schema: parts.length > 1 ? parts[parts.length - 2] : null, name: parts[parts.length - 1] }; };
 
+/// Every function an expression calls: a column default that calls a volatile one rewrites the table.
+function functionsIn(node, found = []) {
+  if (Array.isArray(node)) node.forEach(item => functionsIn(item, found));
+  else if (node && typeof node === 'object')
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'FuncCall') found.push(names(value.funcname).join('.'));
+      functionsIn(value, found);
+    }
+  return found;
+}
+
+const serialTypes = ['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8'];
+
 /// What adding a constraint needs from the rows already there; null when it needs nothing (NOT VALID, USING INDEX).
 function constraintNeed(constraint, columns) {
   const name = constraint.conname || null;
@@ -39,6 +52,7 @@ function alterTable(stmt, facts) {
   if (stmt.objtype !== 'OBJECT_TABLE') return;
   facts.relation = relation(stmt.relation);
   facts.missingOk = !!stmt.missing_ok;
+  facts.lock = 'ACCESS EXCLUSIVE';
   for (const { AlterTableCmd: cmd } of stmt.cmds) {
     const column = cmd.name || null;
     switch (cmd.subtype) {
@@ -48,6 +62,10 @@ function alterTable(stmt, facts) {
         const hasDefault = constraints.some(c => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED');
         facts.addsColumns.push(def.colname);
         facts.writes = true;
+        if (serialTypes.includes(names(def.typeName.names).join('.')) || constraints.some(c => c.contype === 'CONSTR_IDENTITY' || c.contype === 'CONSTR_GENERATED'))
+          facts.work.push('rewrite');
+        else if (constraints.some(c => c.contype === 'CONSTR_DEFAULT'))
+          facts.defaultFunctions.push(...functionsIn(constraints.filter(c => c.contype === 'CONSTR_DEFAULT')));
         if (!hasDefault && constraints.some(c => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY'))
           facts.needs.push({ check: 'empty', column: def.colname });
         for (const constraint of constraints.filter(c => c.contype === 'CONSTR_FOREIGN' || c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_UNIQUE'))
@@ -60,6 +78,7 @@ function alterTable(stmt, facts) {
         break;
       case 'AT_SetNotNull':
         facts.columns.push(column);
+        facts.work.push('scan');
         facts.needs.push({ check: 'notNull', column });
         break;
       case 'AT_AlterColumnType': {
@@ -67,6 +86,7 @@ function alterTable(stmt, facts) {
         facts.columns.push(column);
         facts.writes = true;
         facts.needs.push({ check: 'cast', column, type: sql({ TypeName: def.typeName }), using: sql(def.raw_default) });
+        facts.work.push('rewrite');
         break;
       }
       case 'AT_AddConstraint': {
@@ -74,12 +94,16 @@ function alterTable(stmt, facts) {
         const need = constraintNeed(constraint, null);
         facts.columns.push(...names(constraint.keys), ...names(constraint.fk_attrs));
         if (need) facts.needs.push(need);
+        if (need) facts.work.push(need.check === 'unique' ? 'index' : 'scan');
+        if (constraint.contype === 'CONSTR_FOREIGN') facts.lock = 'SHARE ROW EXCLUSIVE';
         if (constraint.contype === 'CONSTR_FOREIGN' || constraint.contype === 'CONSTR_CHECK')
           facts.addsConstraints.push({ name: constraint.conname || null, need: constraintNeed({ ...constraint, skip_validation: false }, null) });
         break;
       }
       case 'AT_ValidateConstraint':
         facts.needs.push({ check: 'validate', constraint: column });
+        facts.work.push('scan');
+        facts.lock = 'SHARE UPDATE EXCLUSIVE';
         break;
       case 'AT_DropNotNull':
       case 'AT_ColumnDefault':
@@ -98,7 +122,7 @@ function facts(stmt) {
   const node = stmt[kind];
   const result = { kind, relation: null, missingOk: false, columns: [], needs: [], notes: [], writes: false,
                    unknownEffects: false, creates: null, createdColumns: null, drops: [], addsColumns: [], dropsColumns: [],
-                   renames: null, addsConstraints: [] };
+                   renames: null, addsConstraints: [], lock: null, work: [], defaultFunctions: [] };
   switch (kind) {
     case 'AlterTableStmt':
       alterTable(node, result);
@@ -106,6 +130,8 @@ function facts(stmt) {
     case 'IndexStmt':
       result.relation = relation(node.relation);
       result.columns = node.indexParams.map(param => param.IndexElem.name).filter(Boolean);
+      result.work.push('index');
+      result.lock = node.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE';
       if (node.unique)
         result.needs.push({ check: 'unique', constraint: node.idxname || null,
                             expressions: node.indexParams.map(param => param.IndexElem.name || `(${sql(param.IndexElem.expr)})`),
@@ -145,19 +171,25 @@ function facts(stmt) {
       result.relation = relation(node.relation);
       result.columns = (node.cols || []).map(target => target.ResTarget.name);
       result.writes = true;
+      result.lock = 'ROW EXCLUSIVE';
       break;
     case 'UpdateStmt':
       result.relation = relation(node.relation);
       result.columns = (node.targetList || []).map(target => target.ResTarget.name);
       result.writes = true;
+      result.work.push('write');
+      result.lock = 'ROW EXCLUSIVE';
       break;
     case 'DeleteStmt':
     case 'MergeStmt':
       result.relation = relation(node.relation);
       result.writes = true;
+      result.work.push('write');
+      result.lock = 'ROW EXCLUSIVE';
       break;
     case 'TruncateStmt':
       result.writesAll = node.relations.map(range => relation(range.RangeVar));
+      result.lock = 'ACCESS EXCLUSIVE';
       break;
     case 'CopyStmt':
       result.relation = relation(node.relation);

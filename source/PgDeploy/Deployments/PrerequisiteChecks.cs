@@ -58,8 +58,11 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
                 RestorableConstraints.CheckAsync(site.ConnectionString, request.Settings.Migrations.ScriptStatementTimeout, cancellationToken));
         if (state < DeploymentState.Fenced)
         {
+            PlanAnalysis.Report? analysis = null;
             if (plan is not null)
-                await preflight.CheckAsync("data checks", () => CheckDataAsync(plan, cancellationToken));
+                await preflight.CheckAsync("data checks", async () => CheckData(analysis = await AnalyzeAsync(plan, cancellationToken)));
+            if (analysis is not null)
+                await preflight.CheckAsync("window estimate", () => Task.FromResult(CheckWindow(analysis)));
             await preflight.CheckAsync("write fence", () => CheckFenceAsync(cancellationToken));
             // Without a plan (the migrations check failed) there is nothing to survey, and no second failure to report.
             if (plan is not null)
@@ -103,10 +106,12 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         return coverage.Count == 0 ? "the plan has no C# data step" : string.Join("; ", coverage.Select(transform => transform.Describe()));
     }
 
+    Task<PlanAnalysis.Report> AnalyzeAsync(UpgradePlan plan, CancellationToken cancellationToken) =>
+        PlanAnalysis.RunAsync(site.ConnectionString, plan, SqlTools.Locate(request.RootDirectory), request.Settings.Migrations.ScriptStatementTimeout, cancellationToken);
+
     /// Each pending statement's needs checked against today's data, and the objects it names against the plan so far.
-    async Task<string> CheckDataAsync(UpgradePlan plan, CancellationToken cancellationToken)
+    static string CheckData(PlanAnalysis.Report report)
     {
-        var report = await DataChecks.RunAsync(site.ConnectionString, plan, SqlTools.Locate(request.RootDirectory), request.Settings.Migrations.ScriptStatementTimeout, cancellationToken);
         foreach (var finding in report.Findings.Where(finding => !finding.Refuses))
             Log.Information("        {Finding}", finding);
         var refusals = report.Refusals.ToList();
@@ -117,6 +122,29 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         var skipped = report.Skipped.Count();
         return $"{report.Statements} statement(s), {report.Checked} data check(s) on today's rows: none would fail" +
                (skipped > 0 ? $"; {skipped} not derivable (in the log)" : "");
+    }
+
+    /// The scripts' estimated time inside the fence against window.budget: over it, production refuses before anyone is fenced.
+    string CheckWindow(PlanAnalysis.Report report)
+    {
+        if (report.Throughput is null)
+            return "not estimated: the server's throughput could not be measured (see the warning above)";
+        foreach (var cost in report.Costs.Where(cost => cost.Work.Count > 0))
+            Log.Information("        {Cost}", cost.Describe());
+        var total = report.EstimatedSeconds;
+        var figure = $"scripts est. {StatementCost.Format(total)} inside the fence (measured here: {report.Throughput}; an estimate)";
+        if (request.Settings.Window.Budget is not { } budget)
+            return figure;
+        if (total <= budget.TotalSeconds)
+            return $"{figure}, within window.budget {StatementCost.Format(budget.TotalSeconds)}";
+        var costliest = string.Join(", ", report.ByScript.Where(script => script.Seconds > 0).Take(5).Select(script => $"{script.Script} {StatementCost.Format(script.Seconds)}"));
+        var message = $"The scripts are estimated at {StatementCost.Format(total)} inside the fence, over window.budget {StatementCost.Format(budget.TotalSeconds)} of '{request.EnvironmentName}': {costliest}. " +
+                      "Move the costly work out of the window (a NOT VALID constraint validated after it, an index built CONCURRENTLY in a no-transaction script, a C# step Precompute can run), " +
+                      "or raise window.budget if the window is really that long; Rehearse measures it on a copy.";
+        if (request.Settings.Production)
+            throw new DeploymentException(message);
+        Log.Warning("{Message}", message);
+        return $"{figure}, OVER window.budget {StatementCost.Format(budget.TotalSeconds)} (allowed outside production)";
     }
 
     async Task<string> CheckFenceAsync(CancellationToken cancellationToken)

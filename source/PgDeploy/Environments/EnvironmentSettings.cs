@@ -20,6 +20,7 @@ public sealed record EnvironmentSettings
     public MigrationSettings Migrations { get; init; } = new();
     public BackupSettings Backup { get; init; } = new();
     public PrecomputeSettings Precompute { get; init; } = new();
+    public WindowSettings Window { get; init; } = new();
     public FenceSettings Fence { get; init; } = new();
     public HookSettings Hooks { get; init; } = new();
     public HealthCheck? Health { get; init; }
@@ -88,6 +89,13 @@ public sealed record PrecomputeSettings
     /// to go up, e.g. 99.9: below it, MaintenanceOn refuses before fencing, because the window would be spent computing what
     /// could have been computed while the application ran. Null: no minimum.
     public double? MinimumCoverage { get; init; }
+}
+
+public sealed record WindowSettings
+{
+    /// The longest the scripts may be estimated to take inside the fence, e.g. "15min". Over it, production refuses before
+    /// fencing and names the scripts that blow it; elsewhere it is a warning. Null: no budget.
+    public TimeSpan? Budget { get; init; }
 }
 
 public sealed record FenceSettings

@@ -80,4 +80,32 @@ public sealed class DataCheckTests(PostgresFixture postgres)
         Assert.Contains("v0.2/005_holds.sql:5: info [not-null] not derivable from today's data: v0.2/005_holds.sql:3 earlier in the plan changes grades", run.Output);
         Assert.Equal("0.2", (await scenario.Database.CurrentVersionAsync())?.ToString());
     }
+
+    /// <summary>
+    /// A script that rewrites a table is estimated from the table's size and the server's measured throughput; over window.budget,
+    /// production refuses before the fence and names the script, while the same plan within the budget deploys.
+    /// </summary>
+    [Fact]
+    public async Task Production_refuses_scripts_estimated_over_the_window_budget_and_names_them()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.PrepareAtV01Async();
+        await scenario.Database.ExecuteAsync("INSERT INTO grades (student_id, course, grade) SELECT 1, 'Filler ' || g, 70 FROM generate_series(1, 200000) AS g");
+        scenario.Root.Migrations.Script("0.2", "005_rewrite_grades.sql", "ALTER TABLE grades ALTER COLUMN grade TYPE bigint;\n");
+        await scenario.ConfigureAsync(scenario.Settings with { Production = true, WindowBudget = "1ms" });
+        var before = await scenario.SnapshotAsync();
+
+        var refused = await scenario.DeployAsync("0.2", "--yes");
+
+        DeploymentScenario.AssertRefusedInPrerequisites(refused, "window estimate");
+        Assert.Matches(@"v0\.2/005_rewrite_grades\.sql:1: rewrite of grades \([0-9.]+ MB, ~[0-9,]+ rows\), ACCESS EXCLUSIVE lock, est\. [0-9.,]+ (ms|s)", refused.Output);
+        Assert.Matches(@"over window\.budget 1 ms of 'ci': v0\.2/005_rewrite_grades\.sql [0-9.,]+ (ms|s)", refused.Output);
+        await scenario.AssertUnchangedAsync(before, refused);
+
+        await scenario.ConfigureAsync(scenario.Settings with { WindowBudget = "15min" });
+        var deployed = await scenario.DeployAsync("0.2", "--yes");
+
+        deployed.AssertExitCode(0);
+        Assert.Matches(@"ok    window estimate: scripts est\. [0-9.,]+ (ms|s) inside the fence \(measured here: scan [0-9,]+ MB/s.*within window\.budget 15\.0 min", deployed.Output);
+    }
 }

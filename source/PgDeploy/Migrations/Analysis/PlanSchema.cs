@@ -13,7 +13,8 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
 {
     /// <param name="Columns">Null when the plan created it without saying which (CREATE TABLE AS, a view).</param>
     /// <param name="ChangedBy">The first earlier statement of the plan that created or wrote it, as script:line.</param>
-    public sealed record Table(HashSet<string>? Columns, IReadOnlyList<string> PrimaryKey, string? ChangedBy);
+    /// <param name="Bytes">Today's size of its rows (TOAST included), 0 for a table the plan creates.</param>
+    public sealed record Table(HashSet<string>? Columns, IReadOnlyList<string> PrimaryKey, string? ChangedBy, long Bytes = 0, long Rows = 0, int Indexes = 0);
 
     /// Null: known not to exist at this point of the plan.
     readonly Dictionary<TableName, Table?> tables = [];
@@ -48,7 +49,16 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
             """, new { schema = name.Schema, table = name.Name }, transaction, cancellationToken: cancellationToken))).ToList();
         var exists = columns.Count > 0 || await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT to_regclass(format('%I.%I', @schema, @table)) IS NOT NULL", new { schema = name.Schema, table = name.Name }, transaction, cancellationToken: cancellationToken));
-        var table = exists ? new Table(columns.Select(column => column.Column).ToHashSet(), columns.Where(column => column.Key).Select(column => column.Column).ToList(), null) : null;
+        Table? table = null;
+        if (exists)
+        {
+            var (bytes, rows, indexes) = await connection.QuerySingleAsync<(long, long, int)>(new CommandDefinition(
+                """
+                SELECT pg_table_size(c.oid), greatest(c.reltuples, 0)::bigint, (SELECT count(*)::int FROM pg_index i WHERE i.indrelid = c.oid)
+                FROM pg_class c WHERE c.oid = to_regclass(format('%I.%I', @schema, @table))
+                """, new { schema = name.Schema, table = name.Name }, transaction, cancellationToken: cancellationToken));
+            table = new Table(columns.Select(column => column.Column).ToHashSet(), columns.Where(column => column.Key).Select(column => column.Column).ToList(), null, bytes, rows, indexes);
+        }
         tables[name] = table;
         return table;
     }
@@ -63,6 +73,12 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
             new { schema = table.Schema, table = table.Name, name }, transaction, cancellationToken: cancellationToken));
         return expression is null ? null : (null, expression);
     }
+
+    /// Whether any of the functions (as a column default calls them) is volatile: then ADD COLUMN rewrites every row.
+    public async Task<bool> AnyVolatileAsync(IReadOnlyList<string> functions, CancellationToken cancellationToken) =>
+        functions.Count > 0 && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT coalesce(bool_or(provolatile = 'v'), false) FROM pg_proc WHERE proname = ANY (@names)",
+            new { names = functions.Select(function => function.Split('.')[^1]).ToArray() }, transaction, cancellationToken: cancellationToken));
 
     public Task<bool> TypeExistsAsync(string type, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT to_regtype(@type) IS NOT NULL", new { type }, transaction, cancellationToken: cancellationToken));

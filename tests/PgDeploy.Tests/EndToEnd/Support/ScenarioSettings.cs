@@ -35,6 +35,9 @@ internal sealed record ScenarioSettings
 
     /// <summary>rehearsal.server: the variable that holds the rehearsal server's URL.</summary>
     public string? RehearsalServer { get; init; }
+
+    /// <summary>window.budget: the longest the scripts may be estimated to take inside the fence.</summary>
+    public string? WindowBudget { get; init; }
 }
 
 /// <summary>Writes the environment settings file for a scenario: hooks that log to a file, the fake application's health and smoke checks.</summary>
@@ -102,6 +105,7 @@ internal static class ScenarioEnvironmentFile
             }),
             ["migrations"] = new JsonObject { ["deploymentLockWait"] = settings.DeploymentLockWait },
             ["rehearsal"] = new JsonObject { ["required"] = settings.RehearsalRequired, ["server"] = settings.RehearsalServer },
+            ["window"] = new JsonObject { ["budget"] = settings.WindowBudget },
         };
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
