@@ -1,4 +1,5 @@
 using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Reporting;
 using Serilog;
 using TargetEngine;
@@ -23,7 +24,7 @@ partial class Build
         .Executes(async cancellationToken =>
         {
             await using var run = new UpgradeRun(await ConnectionStringAsync(cancellationToken), Catalog, TargetVersion!.Value, TargetEnvironment.Settings.Migrations, "plan");
-            await run.PlanAsync(cancellationToken);
+            await run.PlanAsync(cancellationToken, new ScriptLinter(SqlTools));
         });
 
     Target Baseline => _ => _
