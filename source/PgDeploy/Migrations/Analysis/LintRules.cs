@@ -11,13 +11,15 @@ public static class LintRules
     /// <param name="Fix">Replaces squawk's help where its advice is for a live application and wrong under the fence.</param>
     public sealed record Rule(string Name, FindingSeverity? Severity, string Reason, string? Fix = null);
 
-    /// squawk's own name for what its parser could not read; not a rule it can include or exclude.
+    /// squawk's own name for what its parser could not read.
     public const string SyntaxError = "syntax-error";
+
+    /// What squawk reports about its input rather than about a statement: it takes them in neither --include nor --exclude.
+    public static readonly IReadOnlySet<string> Unconfigurable = new HashSet<string> { SyntaxError, "unused-ignore" };
 
     const string Fenced = "the application is fenced, so the lock blocks no one: the scan or rewrite under it costs window time";
     const string FencedFix =
-        "Keep it unless the table is large: the CONCURRENTLY / NOT VALID forms squawk suggests are for a live application, and would need a " +
-        "-- deploy:no-transaction commit point that gives up the one-transaction rollback. For a large table, do the work before the window.";
+        "Under the fence keep it: squawk's CONCURRENTLY / NOT VALID forms would need a commit point; if the table is large, do the work before the window.";
     const string Replaced = "the new version ships with this migration and the old one is fenced off, so no running client breaks; " +
                             "but the old version cannot run on the new schema (a revert after the commit is a rollback), so a reviewer should see it";
     const string ColumnType = "a type a later migration pays for (a rewrite to change it); not this window's risk";

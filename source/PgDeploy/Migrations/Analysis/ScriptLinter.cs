@@ -34,7 +34,8 @@ public sealed class ScriptLinter(SqlTools tools)
         return new LintReport(version, Allowances.Apply(findings, scripts.Values));
     }
 
-    /// squawk's JSON (0-based lines) as findings of the scripts it names, with the statement at each line.
+    /// squawk's JSON (0-based lines) as findings of the scripts it names, with the statement at each line; squawk's findings on two
+    /// columns of one line are one finding here.
     internal static IEnumerable<Finding> FindingsOf(string json, IReadOnlyDictionary<string, SqlScriptStep> scripts) =>
         (JsonSerializer.Deserialize<List<SquawkViolation>>(json) ?? []).Select(violation =>
         {
@@ -44,7 +45,7 @@ public sealed class ScriptLinter(SqlTools tools)
             return new Finding(rule.Severity ?? FindingSeverity.Warning, violation.RuleName, step.DisplayName, line,
                 step.Script.Statements.LastOrDefault(statement => statement.Line <= line)?.Text ?? "",
                 violation.Message, rule.Fix ?? violation.Help ?? "");
-        });
+        }).Distinct();
 
     /// squawk exits 1 when it found something, so its output, not its exit code, says whether it ran.
     async Task<string> RunAsync(string[] arguments, CancellationToken cancellationToken)
