@@ -9,7 +9,7 @@ internal static partial class DirectiveReader
     const string Prefix = "deploy:";
     const string KnownDirectives =
         "known directives: -- deploy:no-transaction, -- deploy:lock-timeout <duration>, -- deploy:statement-timeout <duration>, "
-        + "with durations such as 500ms, 5s, 2min, 1h or 1d, and -- deploy:allow <rule> because <reason>";
+        + "-- deploy:allow <rule> because <reason>, with durations such as 500ms, 5s, 2min, 1h or 1d";
 
     public static ScriptDirectives Read(IEnumerable<ScriptComment> lineComments, ICollection<ScriptProblem> problems)
     {
