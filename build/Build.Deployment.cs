@@ -1,6 +1,8 @@
+using System.Reflection;
 using PgDeploy.Deployments;
 using PgDeploy.Environments;
 using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Postgres;
 using PgDeploy.Progress;
 using Serilog;
@@ -17,6 +19,9 @@ partial class Build
     MigrationCatalog Catalog => catalog ??= MigrationCatalog.Load(MigrationsDirectory, typeof(Build).Assembly.GetTypes());
     MigrationCatalog? catalog;
 
+    /// The tools build.sh installed beside this build program, wherever --root points: they belong to the build, like NUKE's tools.
+    static SqlTools SqlTools => SqlTools.In(typeof(Build).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(metadata => metadata.Key == "BuildRepositoryRoot").Value!);
+
     Deployment Deployment => deployment ??= new Deployment(Request);
     Deployment? deployment;
 
@@ -26,6 +31,7 @@ partial class Build
         Environment = TargetEnvironment,
         ConnectionString = ConnectionStringAsync,
         Catalog = () => Catalog,
+        SqlTools = SqlTools,
         RootDirectory = RootDirectory,
         DeploymentsDirectory = TemporaryDirectory / "deployments",
         JournalPath = Journal?.ToString(),

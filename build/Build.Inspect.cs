@@ -25,9 +25,9 @@ partial class Build
         {
             var connectionString = await ConnectionStringAsync(cancellationToken);
             await using var run = new UpgradeRun(connectionString, Catalog, TargetVersion!.Value, TargetEnvironment.Settings.Migrations, "plan");
-            var plan = await run.PlanAsync(cancellationToken);
+            var plan = await run.PlanAsync(cancellationToken, new ScriptLinter(SqlTools));
             if (!plan.IsEmpty)
-                Log.Information("{Analysis}", (await PlanAnalysis.RunAsync(connectionString, plan, SqlTools.Locate(RootDirectory), TargetEnvironment.Settings.Migrations.ScriptStatementTimeout, cancellationToken)).Describe());
+                Log.Information("{Analysis}", (await PlanAnalysis.RunAsync(connectionString, plan, SqlTools, TargetEnvironment.Settings.Migrations.ScriptStatementTimeout, cancellationToken)).Describe());
         });
 
     Target Baseline => _ => _

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using PgDeploy.Application;
 using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Migrations.History;
 using PgDeploy.Migrations.PostProcessing;
 using PgDeploy.Rehearsals;
@@ -20,6 +21,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
 {
     readonly RunVerdict verdict = new();
     readonly List<CheckRecord> prerequisiteChecks = [];
+    readonly List<Finding> prerequisiteFindings = [];
     DeploymentSite? site;
     DeploymentLock? deploymentLock;
     DeploymentJournal? journal;
@@ -50,6 +52,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             var prerequisites = new PrerequisiteChecks(request, site!, journal is { } active && StateMachine.IsActive(active.State) ? active : null);
             var outcome = await prerequisites.RunAsync(RunId, cancellationToken);
             prerequisiteChecks.AddRange(outcome.Checks);
+            prerequisiteFindings.AddRange(outcome.Findings ?? []);
             rehearsal = outcome.Rehearsal;
             if (StateMachine.IsActive(state))
             {
@@ -360,6 +363,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
         var path = request.JournalPath ?? DeploymentJournal.DefaultPath(request.DeploymentsDirectory, site!.Identity);
         journal = DeploymentJournal.Start(path, RunId, Environment, site!.Identity, plannedFrom?.ToString(), target.ToString());
         journal.Checks.AddRange(prerequisiteChecks);
+        journal.Findings.AddRange(prerequisiteFindings);
         touched = true;
         Record("Prerequisites", $"deployment {journal.RunId} of {journal.FromVersion ?? "an empty database"} -> {journal.TargetVersion} begins" +
                                 (prerequisiteChecks.Count > 0 ? $"; {prerequisiteChecks.Count} prerequisites passed" : ""));

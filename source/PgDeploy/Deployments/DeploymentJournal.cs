@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Migrations.History;
 using PgDeploy.Safety;
 
@@ -54,6 +55,8 @@ public sealed class DeploymentJournal
     public List<HistoryEntry> FailedSteps { get; init; } = [];
     public string? LastFailure { get; set; }
     public List<CheckRecord> Checks { get; init; } = [];
+    /// What the analysis before the fence found in the scripts, with the acknowledgements the report must show.
+    public List<Finding> Findings { get; init; } = [];
     public List<TargetOutcome> Targets { get; init; } = [];
     public List<JournalEvent> Events { get; init; } = [];
 

@@ -1,5 +1,6 @@
 using PgDeploy.Environments;
 using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Progress;
 
 namespace PgDeploy.Deployments;
@@ -20,6 +21,8 @@ public sealed record DeploymentRequest
     /// The local environment starts its cluster to learn its connection string, hence a function.
     public required Func<CancellationToken, Task<string>> ConnectionString { get; init; }
     public required Func<MigrationCatalog> Catalog { get; init; }
+    /// The linter and parser that check the scripts before the fence: the build's own, installed beside it by build.sh.
+    public required SqlTools SqlTools { get; init; }
     /// Hooks run there, and relative backup directories are resolved from it.
     public required string RootDirectory { get; init; }
     /// Where each database's journal and reports live: &lt;directory&gt;/&lt;database key&gt;/journal.json.

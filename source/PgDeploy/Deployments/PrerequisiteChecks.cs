@@ -15,7 +15,10 @@ namespace PgDeploy.Deployments;
 sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, DeploymentJournal? unfinished)
 {
     /// <param name="Rehearsal">The passing rehearsal of this plan, when there is one: it predicts the window and each step's ETA.</param>
-    public sealed record Outcome(IReadOnlyList<CheckRecord> Checks, UpgradePlan Plan, RehearsalRecord? Rehearsal = null);
+    /// <param name="Findings">What the analysis of the pending scripts found, acknowledged or not: they go into the report.</param>
+    public sealed record Outcome(IReadOnlyList<CheckRecord> Checks, UpgradePlan Plan, RehearsalRecord? Rehearsal = null, IReadOnlyList<Finding>? Findings = null);
+
+    readonly List<Finding> findings = [];
 
     public async Task<Outcome> RunAsync(string runId, CancellationToken cancellationToken)
     {
@@ -34,6 +37,8 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
                 (rehearsal, var figure) = RehearsalRecord.ForDeployment(request, site.Identity, plan);
                 return Task.FromResult(figure);
             });
+        if (plan is not null && unfinished is null)
+            await preflight.CheckAsync("lint", () => LintAsync(plan, cancellationToken));
 
         if (state < DeploymentState.Harbored || StateMachine.IsAfterWindow(state))
             await preflight.CheckAsync("backup directory", () => DiskSpace.CheckRoomForBackupAsync(site.ConnectionString, request.BackupDirectory, cancellationToken));
@@ -73,7 +78,7 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
             ? ""
             : $"Deployment {unfinished.RunId} stays {StateMachine.Describe(state)}; next: {StateMachine.NextCommand(state, unfinished.FromVersion, unfinished.TargetVersion, request.EnvironmentName)}.");
         ConfirmProduction(plan!);
-        return new Outcome(preflight.Checks, plan!, rehearsal);
+        return new Outcome(preflight.Checks, plan!, rehearsal, findings);
     }
 
     HarborKeeper Harbors => new(request, site);
@@ -93,6 +98,17 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         return UpgradePlanner.Plan(request.Catalog(), await HistoryTable.ReadAsync(connection, null, cancellationToken), target, runId);
     }
 
+    async Task<string> LintAsync(UpgradePlan plan, CancellationToken cancellationToken)
+    {
+        await using var connection = await site.OpenAsync(cancellationToken);
+        var lint = await new ScriptLinter(request.SqlTools).LintAsync(plan, request.Catalog(), connection.PostgreSqlVersion, cancellationToken);
+        findings.AddRange(lint.Findings);
+        foreach (var finding in lint.Findings.Where(finding => !finding.Refuses))
+            Log.Warning("        {Finding}", finding);
+        lint.ThrowIfRefused();
+        return lint.Figure;
+    }
+
     static string Describe(UpgradePlan plan) =>
         plan.IsEmpty
             ? $"the database is at {plan.CurrentVersion}: nothing to deploy"
@@ -107,11 +123,12 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
     }
 
     Task<PlanAnalysis.Report> AnalyzeAsync(UpgradePlan plan, CancellationToken cancellationToken) =>
-        PlanAnalysis.RunAsync(site.ConnectionString, plan, SqlTools.Locate(request.RootDirectory), request.Settings.Migrations.ScriptStatementTimeout, cancellationToken);
+        PlanAnalysis.RunAsync(site.ConnectionString, plan, request.SqlTools, request.Settings.Migrations.ScriptStatementTimeout, cancellationToken);
 
     /// Each pending statement's needs checked against today's data, and the objects it names against the plan so far.
-    static string CheckData(PlanAnalysis.Report report)
+    string CheckData(PlanAnalysis.Report report)
     {
+        findings.AddRange(report.Findings);
         foreach (var finding in report.Findings.Where(finding => !finding.Refuses))
             Log.Information("        {Finding}", finding);
         var refusals = report.Refusals.ToList();

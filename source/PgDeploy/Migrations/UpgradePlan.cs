@@ -1,3 +1,5 @@
+using PgDeploy.Migrations.Analysis;
+
 namespace PgDeploy.Migrations;
 
 public enum UpgradePhase { Migrate, PostProcess }
@@ -13,7 +15,8 @@ public sealed record UpgradePlan(AppVersion? CurrentVersion, AppVersion TargetVe
     public IEnumerable<PlannedStep> StepsOf(UpgradePhase phase) => Steps.Where(planned => planned.Phase == phase);
     public bool HasCommitPoints => Steps.Any(planned => planned.OutsideTransaction);
 
-    public string Describe()
+    /// <param name="findings">Shown under the script each belongs to.</param>
+    public string Describe(IReadOnlyCollection<Finding>? findings = null)
     {
         if (IsEmpty)
             return $"The database is at {CurrentVersion}: nothing to do for --version {TargetVersion}.";
@@ -27,7 +30,11 @@ public sealed record UpgradePlan(AppVersion? CurrentVersion, AppVersion TargetVe
                 lines.Add(first.OutsideTransaction
                     ? $"    commit point (no transaction, statement by statement; the work before it is committed first):"
                     : $"    transaction {segment.Key}:");
-                lines.AddRange(segment.Select(planned => $"      {planned.Step.DisplayName} ({planned.Step.Kind.ToString().ToLowerInvariant()})"));
+                foreach (var planned in segment)
+                {
+                    lines.Add($"      {planned.Step.DisplayName} ({planned.Step.Kind.ToString().ToLowerInvariant()})");
+                    lines.AddRange((findings ?? []).Where(finding => finding.Script == planned.Step.DisplayName).Select(finding => $"          {finding}"));
+                }
             }
         }
         return string.Join(Environment.NewLine, lines);

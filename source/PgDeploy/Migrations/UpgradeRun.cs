@@ -1,4 +1,5 @@
 using Npgsql;
+using PgDeploy.Migrations.Analysis;
 using PgDeploy.Migrations.History;
 using PgDeploy.Progress;
 using Serilog;
@@ -21,7 +22,8 @@ public sealed class UpgradeRun(
     public AppVersion Target => target;
     public UpgradeSession? Session => session;
 
-    public async Task<UpgradePlan> PlanAsync(CancellationToken cancellationToken)
+    /// <param name="linter">Given (by the Plan target), the plan is shown with each script's findings under it.</param>
+    public async Task<UpgradePlan> PlanAsync(CancellationToken cancellationToken, ScriptLinter? linter = null)
     {
         if (plan is not null)
             return plan;
@@ -30,7 +32,10 @@ public sealed class UpgradeRun(
         session ??= await UpgradeSession.OpenAsync(connectionString, runId, settings, cancellationToken, progress);
         await RefuseUnknownDatabaseAsync(session.Connection, cancellationToken);
         plan = UpgradePlanner.Plan(catalog, await session.ReadHistoryAsync(cancellationToken), target, runId);
-        Log.Information("{Plan}", plan.Describe());
+        var lint = linter is null ? null : await linter.LintAsync(plan, catalog, session.Connection.PostgreSqlVersion, cancellationToken);
+        Log.Information("{Plan}", plan.Describe(lint?.Findings));
+        if (lint is not null)
+            Log.Information("Lint: {Figure}", lint.Figure);
         return plan;
     }
 

@@ -58,6 +58,17 @@ public static class DeploymentReport
             foreach (var check in journal.Checks)
                 text.AppendLine($"| {Cell(check.Name)} | {Cell(check.Figure)} | {(check.Passed ? check.Verdict : "**FAILED**")} | {Cell(check.Detail)} |");
         }
+        if (journal.Findings.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("## Findings in the scripts, before the fence");
+            text.AppendLine();
+            text.AppendLine("| Script | Line | Severity | Rule | Message | Acknowledged because |");
+            text.AppendLine("| --- | ---: | --- | --- | --- | --- |");
+            foreach (var finding in journal.Findings)
+                text.AppendLine($"| {Cell(finding.Script)} | {finding.Line} | {finding.Severity.ToString().ToLowerInvariant()} | {Cell(finding.Rule)} | " +
+                                $"{Cell(finding.Message)} | {Cell(finding.Acknowledged ?? "")} |");
+        }
         text.AppendLine();
         text.AppendLine("## Timeline (UTC)");
         text.AppendLine();

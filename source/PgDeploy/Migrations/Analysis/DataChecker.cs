@@ -14,6 +14,9 @@ sealed partial class DataChecker(GuardedQuery query, PlanSchema schema, TimeSpan
 {
     const int ExampleCount = 5;
 
+    /// What a `-- deploy:allow` directive names to acknowledge a data check's finding.
+    public static readonly IReadOnlySet<string> Rules = new HashSet<string> { "unique", "not-null", "foreign-key", "check", "cast", "missing-object", "parse-error" };
+
     public List<Finding> Findings { get; } = [];
     public int Checked { get; private set; }
 

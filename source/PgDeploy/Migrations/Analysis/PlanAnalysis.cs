@@ -101,6 +101,7 @@ public static class PlanAnalysis
             costs.Add(StatementCost.Estimate(at, facts, name, table, await schema.AnyVolatileAsync(facts.DefaultFunctions, cancellationToken), throughput));
             await schema.ApplyAsync(facts, at.ToString(), cancellationToken);
         }
-        return new Report(checker.Findings, next, checker.Checked, costs, throughput);
+        var findings = Allowances.Apply(checker.Findings, plan.Steps.Select(planned => planned.Step).OfType<SqlScriptStep>(), DataChecker.Rules.Contains);
+        return new Report(findings, next, checker.Checked, costs, throughput);
     }
 }

@@ -11,19 +11,9 @@ namespace PgDeploy.Migrations.Analysis;
 /// </summary>
 public sealed class SqlTools(string directory)
 {
-    /// The deployment's root when it has its own tools/sql, else the repository the build program was built in (found above
-    /// it): --root may name a directory that holds only environments and migrations.
-    public static SqlTools Locate(string rootDirectory)
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(rootDirectory, "tools", "sql", "package.json")))
-                break;
-            if (File.Exists(Path.Combine(directory.FullName, "tools", "sql", "package.json")))
-                return new SqlTools(Path.Combine(directory.FullName, "tools", "sql"));
-        }
-        return new SqlTools(Path.Combine(rootDirectory, "tools", "sql"));
-    }
+    /// tools/sql of the repository the build program was built from, where build.sh installs them: --root may name a
+    /// directory that holds only environments and migrations.
+    public static SqlTools In(string repositoryRoot) => new(Path.Combine(repositoryRoot, "tools", "sql"));
 
     public string Directory => directory;
     public string Squawk => Path.Combine(directory, "node_modules", ".bin", "squawk");

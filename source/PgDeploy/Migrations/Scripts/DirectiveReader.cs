@@ -9,7 +9,7 @@ internal static partial class DirectiveReader
     const string Prefix = "deploy:";
     const string KnownDirectives =
         "known directives: -- deploy:no-transaction, -- deploy:lock-timeout <duration>, -- deploy:statement-timeout <duration>, "
-        + "with durations such as 500ms, 5s, 2min, 1h or 1d";
+        + "-- deploy:allow <rule> because <reason>, with durations such as 500ms, 5s, 2min, 1h or 1d";
 
     public static ScriptDirectives Read(IEnumerable<ScriptComment> lineComments, ICollection<ScriptProblem> problems)
     {
@@ -39,6 +39,12 @@ internal static partial class DirectiveReader
                 "lock-timeout" when PostgresDuration.TryParse(value, out var timeout) => (directives with { LockTimeout = timeout }, null),
                 "statement-timeout" when PostgresDuration.TryParse(value, out var timeout) => (directives with { StatementTimeout = timeout }, null),
                 "lock-timeout" or "statement-timeout" => (directives, value is null ? "needs a duration" : $"has an invalid duration '{value}'"),
+                "allow" when Allowance().Match(value ?? "") is { Success: true } allowed => (directives with
+                {
+                    Allowances = [.. directives.Allowances, new(allowed.Groups["rule"].Value.ToLowerInvariant(), allowed.Groups["reason"].Value.Trim(), comment.Line)],
+                }, null),
+                "allow" => (directives,
+                    "needs the rule and the reason, which goes into the deployment report: write -- deploy:allow <rule> because <why it is safe here>"),
                 _ => (directives, "is not a known directive"),
             };
             directives = applied;
@@ -50,4 +56,7 @@ internal static partial class DirectiveReader
 
         return directives;
     }
+
+    [GeneratedRegex(@"^(?<rule>[a-z0-9-]+)\s+because\s+(?<reason>\S.*)$", RegexOptions.IgnoreCase)]
+    private static partial Regex Allowance();
 }

@@ -18,7 +18,13 @@ public sealed record SqlStatement(string Text, int Line, string? CopyData)
 public sealed record ScriptDirectives(bool NoTransaction, TimeSpan? LockTimeout, TimeSpan? StatementTimeout)
 {
     public static readonly ScriptDirectives None = new(false, null, null);
+
+    /// The findings this script acknowledges (`-- deploy:allow <rule> because <reason>`), in the order written.
+    public IReadOnlyList<ScriptAllowance> Allowances { get; init; } = [];
 }
+
+/// <param name="Line">The directive's line: a directive that allows nothing is reported there.</param>
+public sealed record ScriptAllowance(string Rule, string Reason, int Line);
 
 public enum ProblemSeverity
 {

@@ -67,7 +67,7 @@ public class SqlScriptParserDirectiveTests
         Assert.Contains(message, error.Message);
         Assert.EndsWith(
             "known directives: -- deploy:no-transaction, -- deploy:lock-timeout <duration>, -- deploy:statement-timeout <duration>, "
-            + "with durations such as 500ms, 5s, 2min, 1h or 1d",
+            + "-- deploy:allow <rule> because <reason>, with durations such as 500ms, 5s, 2min, 1h or 1d",
             error.Message);
         Assert.Equal(ScriptDirectives.None, script.Directives);
     }
