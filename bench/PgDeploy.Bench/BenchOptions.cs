@@ -5,7 +5,7 @@ namespace PgDeploy.Bench;
 /// <summary>The command line: one figure (or all of them) and the sizes to measure at.</summary>
 sealed record BenchOptions
 {
-    public static readonly string[] Figures = ["overhead", "hashing", "backup", "rollback", "window", "rehearsal"];
+    public static readonly string[] Figures = ["overhead", "hashing", "backup", "rollback", "window", "rehearsal", "prerequisites"];
 
     public required string Command { get; init; }
 
@@ -68,7 +68,7 @@ sealed record BenchOptions
     public bool Runs(string figure) => Command == "all" || Command == figure;
 
     public const string Usage = """
-        Usage: dotnet PgDeploy.Bench.dll <all|overhead|hashing|backup|rollback|window|rehearsal> [options]
+        Usage: dotnet PgDeploy.Bench.dll <all|overhead|hashing|backup|rollback|window|rehearsal|prerequisites> [options]
 
           --repeat N          runs of each measurement (default 3); median, min and max are reported
           --scale X           sample scale of backup, rollback and window (default 1: 100k users, ~1 GB)

@@ -54,6 +54,7 @@ try
         ("rollback", () => new RollbackFigure(context).RunAsync()),
         ("window", () => new WindowFigure(context).RunAsync()),
         ("rehearsal", () => new RehearsalFigure(context).RunAsync()),
+        ("prerequisites", () => new PrerequisitesFigure(context).RunAsync()),
     };
     foreach (var (key, runFigure) in figures.Where(figure => options.Runs(figure.Key)))
     {

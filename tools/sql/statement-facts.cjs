@@ -22,6 +22,17 @@ function functionsIn(node, found = []) {
   return found;
 }
 
+/// Every table a query reads, as written (a CTE's name too, which then matches no table).
+function tablesIn(node, found = []) {
+  if (Array.isArray(node)) node.forEach(item => tablesIn(item, found));
+  else if (node && typeof node === 'object')
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'RangeVar') found.push(relation(value));
+      else tablesIn(value, found);
+    }
+  return found;
+}
+
 const serialTypes = ['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8'];
 
 /// What adding a constraint needs from the rows already there; null when it needs nothing (NOT VALID, USING INDEX).
@@ -122,7 +133,7 @@ function facts(stmt) {
   const node = stmt[kind];
   const result = { kind, relation: null, missingOk: false, columns: [], needs: [], notes: [], writes: false,
                    unknownEffects: false, creates: null, createdColumns: null, drops: [], addsColumns: [], dropsColumns: [],
-                   renames: null, addsConstraints: [], lock: null, work: [], defaultFunctions: [] };
+                   renames: null, addsConstraints: [], lock: null, work: [], defaultFunctions: [], reads: [] };
   switch (kind) {
     case 'AlterTableStmt':
       alterTable(node, result);
@@ -146,6 +157,8 @@ function facts(stmt) {
     case 'CreateTableAsStmt':
       result.creates = relation(node.into.rel);
       result.createdColumns = null;
+      result.reads = tablesIn(node.query);
+      if (result.reads.length > 0) result.work.push('fill');
       break;
     case 'ViewStmt':
       result.creates = relation(node.view);
@@ -172,6 +185,8 @@ function facts(stmt) {
       result.columns = (node.cols || []).map(target => target.ResTarget.name);
       result.writes = true;
       result.lock = 'ROW EXCLUSIVE';
+      result.reads = tablesIn(node.selectStmt);
+      if (result.reads.length > 0) result.work.push('fill');
       break;
     case 'UpdateStmt':
       result.relation = relation(node.relation);

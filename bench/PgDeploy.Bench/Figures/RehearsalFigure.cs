@@ -91,7 +91,7 @@ sealed class RehearsalFigure(BenchContext context)
     }
 
     /// Each target's duration in the deployment's report.json.
-    static Dictionary<string, double> MeasuredTargets(string journalFile)
+    internal static Dictionary<string, double> MeasuredTargets(string journalFile)
     {
         using var journal = JsonDocument.Parse(File.ReadAllText(journalFile));
         var reportFile = Path.Combine(Path.GetDirectoryName(journalFile)!, journal.RootElement.GetProperty("runId").GetString()!, "report.json");

@@ -98,8 +98,11 @@ public static class PlanAnalysis
             await checker.CheckAsync(at, facts);
             var name = facts.Relation is { } relation ? await schema.ResolveAsync(relation, cancellationToken) : (TableName?)null;
             var table = name is { } resolved ? await schema.FindAsync(resolved, cancellationToken) : null;
-            costs.Add(StatementCost.Estimate(at, facts, name, table, await schema.AnyVolatileAsync(facts.DefaultFunctions, cancellationToken), throughput));
+            var bytesRead = await schema.BytesReadAsync(facts.Reads, cancellationToken);
+            costs.Add(StatementCost.Estimate(at, facts, name, table, await schema.AnyVolatileAsync(facts.DefaultFunctions, cancellationToken), bytesRead, throughput));
             await schema.ApplyAsync(facts, at.ToString(), cancellationToken);
+            if (bytesRead > 0 && (facts.Relation ?? facts.Creates) is { } filled)
+                await schema.GrowAsync(filled, bytesRead, cancellationToken);
         }
         var findings = Allowances.Apply(checker.Findings, plan.Steps.Select(planned => planned.Step).OfType<SqlScriptStep>(), DataChecker.Rules.Contains);
         return new Report(findings, next, checker.Checked, costs, throughput);

@@ -13,8 +13,8 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
 {
     /// <param name="Columns">Null when the plan created it without saying which (CREATE TABLE AS, a view).</param>
     /// <param name="ChangedBy">The first earlier statement of the plan that created or wrote it, as script:line.</param>
-    /// <param name="Bytes">Today's size of its rows (TOAST included), 0 for a table the plan creates.</param>
-    public sealed record Table(HashSet<string>? Columns, IReadOnlyList<string> PrimaryKey, string? ChangedBy, long Bytes = 0, long Rows = 0, int Indexes = 0);
+    /// <param name="Bytes">Today's size of its rows (TOAST included); unknown (0) for a table the plan creates.</param>
+    public sealed record Table(HashSet<string>? Columns, IReadOnlyList<string> PrimaryKey, string? ChangedBy, long Bytes = 0, long Rows = 0, int Indexes = 0, bool CreatedByPlan = false);
 
     /// Null: known not to exist at this point of the plan.
     readonly Dictionary<TableName, Table?> tables = [];
@@ -92,7 +92,7 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
         if (facts.UnknownEffects)
             MayChangeAnything(at);
         if (facts.Creates is { } created && !(facts.MissingOk && await FindAsync(await ResolveAsync(created, cancellationToken), cancellationToken) is not null))
-            tables[await ResolveAsync(created, cancellationToken)] = new Table(facts.CreatedColumns?.ToHashSet(), [], at);
+            tables[await ResolveAsync(created, cancellationToken)] = new Table(facts.CreatedColumns?.ToHashSet(), [], at, CreatedByPlan: true);
         foreach (var dropped in facts.Drops)
             tables[await ResolveAsync(dropped, cancellationToken)] = null;
         if (facts.Renames is { } rename && await FindAsync(await ResolveAsync(rename.Relation, cancellationToken), cancellationToken) is { } renamed)
@@ -124,6 +124,23 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
     }
 
     public void MayChangeAnything(string at) => UnknownEffectsAt ??= at;
+
+    /// Today's size of the tables a query reads, or their size as the plan has filled them so far.
+    public async Task<long> BytesReadAsync(IReadOnlyList<RelationRef> reads, CancellationToken cancellationToken)
+    {
+        long bytes = 0;
+        foreach (var read in reads)
+            bytes += (await FindAsync(await ResolveAsync(read, cancellationToken), cancellationToken))?.Bytes ?? 0;
+        return bytes;
+    }
+
+    /// A table an INSERT … SELECT or CREATE TABLE AS fills grows by about what its query read: later index builds on it are sized by that.
+    public async Task GrowAsync(RelationRef relation, long bytes, CancellationToken cancellationToken)
+    {
+        var name = await ResolveAsync(relation, cancellationToken);
+        if (await FindAsync(name, cancellationToken) is { } table)
+            tables[name] = table with { Bytes = table.Bytes + bytes };
+    }
 
     async Task MarkChangedAsync(TableName name, string at, CancellationToken cancellationToken)
     {

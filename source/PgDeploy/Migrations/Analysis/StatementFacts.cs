@@ -24,14 +24,15 @@ public sealed record Rename(RelationRef Relation, string? Column, string To);
 /// <summary>One statement's facts: the table it acts on, the objects it needs, creates, drops or renames, what it writes.</summary>
 /// <param name="Columns">Columns of <paramref name="Relation"/> that must exist for the statement to succeed.</param>
 /// <param name="UnknownEffects">DO and CALL: anything may change, so nothing after them is derived from today's data.</param>
-/// <param name="Work">What it does to the rows of <paramref name="Relation"/>: scan, write, rewrite, index (a build).</param>
+/// <param name="Work">What it does to the rows of <paramref name="Relation"/>: scan, write, rewrite, index (a build), fill (from a query).</param>
+/// <param name="Reads">The tables the query of an INSERT … SELECT or CREATE TABLE AS reads: they size what it fills.</param>
 /// <param name="DefaultFunctions">The functions the defaults of added columns call: a volatile one rewrites the table.</param>
 /// <param name="CreatedColumns">The columns of the table it creates, or null when the parser cannot tell (CREATE TABLE AS, a view).</param>
 public sealed record StatementFacts(
     string Kind, RelationRef? Relation, bool MissingOk, IReadOnlyList<string> Columns, IReadOnlyList<DataNeed> Needs, IReadOnlyList<string> Notes,
     bool Writes, bool UnknownEffects, RelationRef? Creates, IReadOnlyList<string>? CreatedColumns, IReadOnlyList<RelationRef> Drops,
     IReadOnlyList<string> AddsColumns, IReadOnlyList<string> DropsColumns, Rename? Renames, IReadOnlyList<AddedConstraint> AddsConstraints,
-    IReadOnlyList<RelationRef>? WritesAll, string? Lock, IReadOnlyList<string> Work, IReadOnlyList<string> DefaultFunctions);
+    IReadOnlyList<RelationRef>? WritesAll, string? Lock, IReadOnlyList<string> Work, IReadOnlyList<string> DefaultFunctions, IReadOnlyList<RelationRef> Reads);
 
 /// A statement of the plan: the script it is in and where.
 public sealed record StatementSite(string Script, Scripts.SqlStatement Statement)
