@@ -60,6 +60,16 @@ sealed partial class PrerequisitesFigure(BenchContext context)
                     .Add((await RawTool.RunAsync(psql, ["-X", "-q", "-o", "/dev/null", "-c", counts], cluster.LibpqEnvironment(Database))).TotalSeconds);
             }
 
+            if (run == 1)
+            {
+                // What an operator reads before the night: the plan with every finding and estimate, kept beside the results.
+                var planLog = context.LogFile("plan.log");
+                var (planned, _) = await build.RunAsync(root, ["Plan", .. version], cluster.ConnectionString(Database), variables, planLog);
+                if (planned != 0)
+                    throw new InvalidOperationException($"Plan exited with {planned}; see {planLog}.");
+                figure.Notes.Add($"`Plan --version 0.4` output: {planLog}");
+            }
+
             var checkLog = context.LogFile($"prerequisites-{run}.log");
             var (checkedExit, checkedElapsed) = await build.RunAsync(root, ["Prerequisites", .. version], cluster.ConnectionString(Database), variables, checkLog);
             if (checkedExit != 0)
