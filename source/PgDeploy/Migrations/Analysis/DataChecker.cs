@@ -66,6 +66,7 @@ sealed partial class DataChecker(GuardedQuery query, PlanSchema schema, TimeSpan
     {
         var why = schema.UnknownEffectsAt is { } anything ? $"{anything} earlier in the plan may change any table"
             : table.ChangedBy is { } changedBy ? $"{changedBy} earlier in the plan changes {name}"
+            : ColumnsChanged(table, need) is { } column ? $"{table.ChangedColumns[column]} earlier in the plan changes {name}.{column}"
             : need.Check != "empty" && sameStatementChangesColumns ? "the same statement changes the table's columns"
                 : null;
         if (why is not null)
@@ -149,6 +150,11 @@ sealed partial class DataChecker(GuardedQuery query, PlanSchema schema, TimeSpan
             return;
         }
         var parentColumns = need.ReferencedColumns is { Count: > 0 } named ? named : parent.PrimaryKey;
+        if (parentColumns.FirstOrDefault(parent.ChangedColumns.ContainsKey) is { } changedColumn)
+        {
+            Add(at, FindingSeverity.Info, "foreign-key", $"not derivable from today's data: {parent.ChangedColumns[changedColumn]} earlier in the plan changes {parentName}.{changedColumn}.", "");
+            return;
+        }
         var reference = new Reference(name, need.Columns!, parentName, parentColumns, false, []);
         await OrphansAsync(at, reference, need.Constraint);
     }
@@ -214,6 +220,20 @@ sealed partial class DataChecker(GuardedQuery query, PlanSchema schema, TimeSpan
         else if (definition.Value.Expression is { } expression)
             await CheckConstraintAsync(at, name, table, expression, constraint);
     }
+
+    /// The first column the need reads that an earlier statement changed; expressions are read by their words, which may name
+    /// more columns than they use: then a check is skipped that could have run, never run on changed data.
+    static string? ColumnsChanged(PlanSchema.Table table, DataNeed need)
+    {
+        if (table.ChangedColumns.Count == 0)
+            return null;
+        var text = string.Join(" ", [need.Column, .. need.Columns ?? [], .. need.Expressions ?? [], need.Where, need.Expression, need.Using]);
+        return Words().Matches(text).Select(word => word.Value).FirstOrDefault(table.ChangedColumns.ContainsKey)
+               ?? (need.Check == "validate" ? table.ChangedColumns.Keys.First() : null);
+    }
+
+    [GeneratedRegex(@"[A-Za-z_][A-Za-z0-9_$]*")]
+    private static partial Regex Words();
 
     /// The primary key's columns as text, or the row's position: other column values may be personal.
     static string Keys(PlanSchema.Table table) => table.PrimaryKey.Count > 0

@@ -12,9 +12,14 @@ namespace PgDeploy.Migrations.Analysis;
 sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transaction, string currentSchema)
 {
     /// <param name="Columns">Null when the plan created it without saying which (CREATE TABLE AS, a view).</param>
-    /// <param name="ChangedBy">The first earlier statement of the plan that created or wrote it, as script:line.</param>
+    /// <param name="ChangedBy">The first earlier statement of the plan that created it or added or removed rows, as script:line.</param>
+    /// <param name="ChangedColumns">Columns an earlier statement wrote, added or converted while the rows stayed: a check on the
+    /// others is still derived from today's data.</param>
     /// <param name="Bytes">Today's size of its rows (TOAST included); unknown (0) for a table the plan creates.</param>
-    public sealed record Table(HashSet<string>? Columns, IReadOnlyList<string> PrimaryKey, string? ChangedBy, long Bytes = 0, long Rows = 0, int Indexes = 0, bool CreatedByPlan = false);
+    public sealed record Table(HashSet<string>? Columns, IReadOnlyList<string> PrimaryKey, string? ChangedBy, long Bytes = 0, long Rows = 0, int Indexes = 0, bool CreatedByPlan = false)
+    {
+        public Dictionary<string, string> ChangedColumns { get; init; } = [];
+    }
 
     /// Null: known not to exist at this point of the plan.
     readonly Dictionary<TableName, Table?> tables = [];
@@ -117,7 +122,15 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
             table.Columns?.Add(column);
         foreach (var column in facts.DropsColumns)
             table.Columns?.Remove(column);
-        if (facts.Writes || facts.AddsColumns.Count > 0)
+        IEnumerable<string> columnsChanged = facts.Kind switch
+        {
+            "UpdateStmt" => facts.Columns,
+            "AlterTableStmt" => facts.AddsColumns.Concat(facts.Needs.Where(need => need.Check == "cast").Select(need => need.Column!)),
+            _ => [],
+        };
+        foreach (var column in columnsChanged)
+            table.ChangedColumns.TryAdd(column, at);
+        if (facts.Writes && facts.Kind is not ("UpdateStmt" or "AlterTableStmt"))
             await MarkChangedAsync(name, at, cancellationToken);
         foreach (var constraint in facts.AddsConstraints.Where(constraint => constraint.Name is not null))
             constraintsAdded[(name, constraint.Name!)] = constraint.Need;
