@@ -5,58 +5,61 @@ using PgDeploy.Tests.Fixtures;
 namespace PgDeploy.Tests.EndToEnd;
 
 /// <summary>
-/// A statement that would fail inside the window on today's data is refused by Prerequisites, before anything changes: each
-/// case writes data the way an application could have, then a script of 0.2 (first in the plan) that the data breaks.
-/// Deploy must exit 2 with the "data checks" prerequisite failed, name the script, line and rule, and leave everything as it was.
+/// A statement that would fail inside the window on today's data is refused by Prerequisites, before anything changes: the data is
+/// written the way an application could have, then a script of 0.2 (first in the plan) holds one statement per breakage. Deploy
+/// must exit 2 with the "data checks" prerequisite failed, name each statement's script, line and rule in one refusal, and leave
+/// everything as it was.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 [Collection(PostgresCollection.Name)]
 public sealed class DataCheckTests(PostgresFixture postgres)
 {
-    public enum Breakage { DuplicatesBeforeUniqueIndex, NullsBeforeSetNotNull, OrphansBeforeForeignKey, FailingCast, MissingTable, RowsBreakingCheck, TooLongForNewType }
+    /// One statement per breakage, each on its own line (3 to 9 of the script), with what the refusal must say of it.
+    static readonly (string Data, string Statement, string[] KeyWords)[] Breakages =
+    [
+        ("INSERT INTO students (full_name) VALUES ('Ada Lovelace')",
+            "CREATE UNIQUE INDEX students_full_name_key ON students (full_name)",
+            ["[unique]", "1 value(s) occur more than once", "(full_name=Ada Lovelace)"]),
+        ("ALTER TABLE grades ALTER COLUMN course DROP NOT NULL; UPDATE grades SET course = NULL WHERE id IN (2, 3)",
+            "ALTER TABLE grades ALTER COLUMN course SET NOT NULL",
+            ["[not-null]", "2 row(s) hold NULL", "(id=2)"]),
+        ("ALTER TABLE grades DROP CONSTRAINT grades_student_id_fkey; INSERT INTO grades (id, student_id, course, grade) VALUES (1000, 999, 'Chemistry', 70)",
+            "ALTER TABLE grades ADD CONSTRAINT grades_student_fk FOREIGN KEY (student_id) REFERENCES students",
+            ["[foreign-key]", "1 row(s) have no parent", "(student_id=999)"]),
+        ("ALTER TABLE students ADD COLUMN code text; UPDATE students SET code = id::text; UPDATE students SET code = 'x7' WHERE id = 2",
+            "ALTER TABLE students ALTER COLUMN code TYPE integer USING code::integer",
+            ["[cast]", "students.code cannot become int", "invalid input syntax for type integer: \"…\""]),
+        ("SELECT 1",
+            "ALTER TABLE studnets ADD COLUMN nickname text",
+            ["[missing-object]", "the table studnets does not exist at this point of the plan"]),
+        ("SELECT 1",
+            "ALTER TABLE grades ADD CONSTRAINT grade_is_a_pass CHECK (grade >= 70)",
+            ["[check]", "grade_is_a_pass", "row(s) break it"]),
+        ("UPDATE students SET full_name = 'Katherine Coleman Goble Johnson' WHERE full_name LIKE 'Katherine%'",
+            "ALTER TABLE students ALTER COLUMN full_name TYPE varchar(25)",
+            ["[cast]", "1 value(s) are longer"]),
+    ];
 
-    [Theory]
-    [InlineData(Breakage.DuplicatesBeforeUniqueIndex,
-        "INSERT INTO students (full_name) VALUES ('Ada Lovelace')",
-        "CREATE UNIQUE INDEX students_full_name_key ON students (full_name)",
-        new[] { "[unique]", "1 value(s) occur more than once", "(full_name=Ada Lovelace)" })]
-    [InlineData(Breakage.NullsBeforeSetNotNull,
-        "ALTER TABLE grades ALTER COLUMN course DROP NOT NULL; UPDATE grades SET course = NULL WHERE id IN (2, 3)",
-        "ALTER TABLE grades ALTER COLUMN course SET NOT NULL",
-        new[] { "[not-null]", "2 row(s) hold NULL", "(id=2)" })]
-    [InlineData(Breakage.OrphansBeforeForeignKey,
-        "ALTER TABLE grades DROP CONSTRAINT grades_student_id_fkey; INSERT INTO grades (id, student_id, course, grade) VALUES (1000, 999, 'Chemistry', 70)",
-        "ALTER TABLE grades ADD CONSTRAINT grades_student_fk FOREIGN KEY (student_id) REFERENCES students",
-        new[] { "[foreign-key]", "1 row(s) have no parent", "(student_id=999)" })]
-    [InlineData(Breakage.FailingCast,
-        "ALTER TABLE students ADD COLUMN code text; UPDATE students SET code = id::text; UPDATE students SET code = 'x7' WHERE id = 2",
-        "ALTER TABLE students ALTER COLUMN code TYPE integer USING code::integer",
-        new[] { "[cast]", "students.code cannot become int", "invalid input syntax for type integer" })]
-    [InlineData(Breakage.MissingTable,
-        "SELECT 1",
-        "ALTER TABLE studnets ADD COLUMN nickname text",
-        new[] { "[missing-object]", "the table studnets does not exist at this point of the plan" })]
-    [InlineData(Breakage.RowsBreakingCheck,
-        "SELECT 1",
-        "ALTER TABLE grades ADD CONSTRAINT grade_is_a_pass CHECK (grade >= 70)",
-        new[] { "[check]", "grade_is_a_pass", "row(s) break it" })]
-    [InlineData(Breakage.TooLongForNewType,
-        "UPDATE students SET full_name = 'Katherine Coleman Goble Johnson' WHERE full_name LIKE 'Katherine%'",
-        "ALTER TABLE students ALTER COLUMN full_name TYPE varchar(25)",
-        new[] { "[cast]", "1 value(s) are longer" })]
-    public async Task A_statement_that_todays_data_breaks_is_refused_before_the_fence(Breakage breakage, string dataSql, string scriptSql, string[] keyWords)
+    [Fact]
+    public async Task Every_statement_that_todays_data_breaks_is_refused_together_before_the_fence()
     {
         await using var scenario = await DeploymentScenario.CreateAsync(postgres);
         await scenario.PrepareAtV01Async();
-        await scenario.Database.ExecuteAsync(dataSql);
-        scenario.Root.Migrations.Script("0.2", "005_breaks.sql", $"-- {breakage}\n\n{scriptSql};\n");
+        foreach (var (data, _, _) in Breakages)
+            await scenario.Database.ExecuteAsync(data);
+        scenario.Root.Migrations.Script("0.2", "005_breaks.sql", $"-- Each statement fails on the data above.\n\n{string.Join("\n", Breakages.Select(breakage => breakage.Statement + ";"))}\n");
         var before = await scenario.SnapshotAsync();
 
         var run = await scenario.DeployAsync("0.2");
 
         DeploymentScenario.AssertRefusedInPrerequisites(run, "data checks");
-        Assert.Contains("v0.2/005_breaks.sql:3:", run.Output);
-        Assert.All(keyWords, keyWord => Assert.Contains(keyWord, run.Output));
+        Assert.Contains($"{Breakages.Length} statement(s) of the plan would fail inside the window", run.Output);
+        for (var index = 0; index < Breakages.Length; index++)
+        {
+            var line = run.Output.Split('\n').FirstOrDefault(text => text.Contains($"v0.2/005_breaks.sql:{index + 3}: error"));
+            Assert.True(line is not null, $"No refusal names line {index + 3} ({Breakages[index].Statement}):{Environment.NewLine}{run.Output}");
+            Assert.All(Breakages[index].KeyWords, keyWord => Assert.Contains(keyWord, line));
+        }
         await scenario.AssertUnchangedAsync(before, run);
     }
 

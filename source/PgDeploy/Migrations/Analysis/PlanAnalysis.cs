@@ -49,6 +49,20 @@ public static class PlanAnalysis
         }
     }
 
+    /// After the snapshot: on a sample no bigger than the work it prices, so that a small plan pays milliseconds for it.
+    static async Task<ServerThroughput?> MeasureAsync(Npgsql.NpgsqlConnection connection, long bytesWorked, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ServerThroughput.MeasureAsync(connection, bytesWorked, cancellationToken);
+        }
+        catch (Npgsql.PostgresException exception)
+        {
+            Serilog.Log.Warning("The server's throughput could not be measured ({Reason}): the statements' costs are not estimated", exception.MessageText);
+            return null;
+        }
+    }
+
     public static async Task<Report> RunAsync(
         string connectionString, UpgradePlan plan, SqlTools tools, TimeSpan statementTimeout, CancellationToken cancellationToken)
     {
@@ -60,16 +74,6 @@ public static class PlanAnalysis
         var parsed = await StatementParser.ParseAsync(tools, statements.Where(item => item.Statement is not null).Select(item => item.Statement!.Text).ToList(), cancellationToken);
 
         await using var connection = await SafetyConnection.OpenAsync(connectionString, null, cancellationToken);
-        ServerThroughput? throughput = null;
-        try
-        {
-            throughput = await ServerThroughput.MeasureAsync(connection, cancellationToken);
-        }
-        catch (Npgsql.PostgresException exception)
-        {
-            Serilog.Log.Warning("The server's throughput could not be measured ({Reason}): the statements' costs are not estimated", exception.MessageText);
-        }
-
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {Math.Max(1, (long)statementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}; " +
@@ -77,7 +81,8 @@ public static class PlanAnalysis
         var currentSchema = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT current_schema()", transaction: transaction, cancellationToken: cancellationToken));
         var schema = new PlanSchema(connection, transaction, currentSchema ?? "public");
         var checker = new DataChecker(new GuardedQuery(connection, transaction), schema, statementTimeout, cancellationToken);
-        var costs = new List<StatementCost>();
+        var estimates = new List<Func<ServerThroughput?, StatementCost>>();
+        long bytesWorked = 0;
 
         var next = 0;
         foreach (var (step, statement) in statements)
@@ -99,11 +104,16 @@ public static class PlanAnalysis
             var name = facts.Relation is { } relation ? await schema.ResolveAsync(relation, cancellationToken) : (TableName?)null;
             var table = name is { } resolved ? await schema.FindAsync(resolved, cancellationToken) : null;
             var bytesRead = await schema.BytesReadAsync(facts.Reads, cancellationToken);
-            costs.Add(StatementCost.Estimate(at, facts, name, table, await schema.AnyVolatileAsync(facts.DefaultFunctions, cancellationToken), bytesRead, throughput));
+            var volatileDefault = await schema.AnyVolatileAsync(facts.DefaultFunctions, cancellationToken);
+            estimates.Add(throughput => StatementCost.Estimate(at, facts, name, table, volatileDefault, bytesRead, throughput));
+            bytesWorked += bytesRead + (facts.Work.Count > 0 ? table?.Bytes ?? 0 : 0);
             await schema.ApplyAsync(facts, at.ToString(), cancellationToken);
             if (bytesRead > 0 && (facts.Relation ?? facts.Creates) is { } filled)
                 await schema.GrowAsync(filled, bytesRead, cancellationToken);
         }
+        await transaction.RollbackAsync(cancellationToken);
+        var throughput = await MeasureAsync(connection, bytesWorked, cancellationToken);
+        var costs = estimates.Select(estimate => estimate(throughput)).ToList();
         var findings = Allowances.Apply(checker.Findings, plan.Steps.Select(planned => planned.Step).OfType<SqlScriptStep>(), DataChecker.Rules.Contains);
         return new Report(findings, next, checker.Checked, costs, throughput);
     }

@@ -30,6 +30,33 @@ public sealed class SqlTools(string directory)
             $"or run 'npm install --no-save' in {directory} yourself.");
     }
 
+    /// The cache lives in node_modules, so that installing other versions of the tools empties it; the key also holds the lock file
+    /// and the script that makes the facts, so that a change to either misses.
+    string CacheDirectory => Path.Combine(directory, "node_modules", ".cache", "pgdeploy-statement-facts");
+
+    string ToolsFingerprint => toolsFingerprint ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(directory, "package-lock.json")) + "\n" + File.ReadAllText(StatementFactsScript))));
+    string? toolsFingerprint;
+
+    public string CacheKey(string statement) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ToolsFingerprint + "\n" + statement)));
+
+    public string? ReadCache(string key)
+    {
+        var file = Path.Combine(CacheDirectory, key + ".json");
+        return File.Exists(file) ? File.ReadAllText(file) : null;
+    }
+
+    /// Written whole or not at all (a rename), so that a killed run leaves no half entry for the next to read.
+    public void WriteCache(string key, string json)
+    {
+        System.IO.Directory.CreateDirectory(CacheDirectory);
+        var file = Path.Combine(CacheDirectory, key + ".json");
+        var partial = $"{file}.{Environment.ProcessId}.partial";
+        File.WriteAllText(partial, json);
+        File.Move(partial, file, overwrite: true);
+    }
+
     /// Runs statement-facts.cjs: the statements as JSON on stdin, their facts as JSON on stdout.
     public async Task<string> StatementFactsAsync(string input, CancellationToken cancellationToken)
     {

@@ -43,7 +43,8 @@ public sealed record StatementSite(string Script, Scripts.SqlStatement Statement
 /// One statement through the parser: its facts, or the parser's error.
 public sealed record ParsedStatement(StatementFacts? Facts, string? Error);
 
-/// Runs PostgreSQL's own parser over statements, all in one process: the parser loads once, whatever the plan's size.
+/// Runs PostgreSQL's own parser over statements, all in one process: the parser loads once, whatever the plan's size. A statement's
+/// facts depend only on its text and the tools, so they are kept in the tools' cache and a statement seen before is not parsed again.
 public static class StatementParser
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -53,10 +54,21 @@ public static class StatementParser
 
     public static async Task<IReadOnlyList<ParsedStatement>> ParseAsync(SqlTools tools, IReadOnlyList<string> statements, CancellationToken cancellationToken)
     {
-        if (statements.Count == 0)
-            return [];
-        var input = JsonSerializer.Serialize(statements.Select((sql, id) => new Input(id, sql)), Json);
-        var output = JsonSerializer.Deserialize<List<Output>>(await tools.StatementFactsAsync(input, cancellationToken), Json)!;
-        return output.OrderBy(item => item.Id).Select(item => new ParsedStatement(item.Facts, item.Error)).ToList();
+        var results = new ParsedStatement?[statements.Count];
+        var keys = statements.Select(tools.CacheKey).ToList();
+        for (var index = 0; index < statements.Count; index++)
+            if (tools.ReadCache(keys[index]) is { } cached)
+                results[index] = JsonSerializer.Deserialize<ParsedStatement>(cached, Json);
+        var missing = Enumerable.Range(0, statements.Count).Where(index => results[index] is null).ToList();
+        if (missing.Count > 0)
+        {
+            var input = JsonSerializer.Serialize(missing.Select(index => new Input(index, statements[index])), Json);
+            foreach (var output in JsonSerializer.Deserialize<List<Output>>(await tools.StatementFactsAsync(input, cancellationToken), Json)!)
+            {
+                results[output.Id] = new ParsedStatement(output.Facts, output.Error);
+                tools.WriteCache(keys[output.Id], JsonSerializer.Serialize(results[output.Id], Json));
+            }
+        }
+        return results.Select(result => result!).ToList();
     }
 }
