@@ -41,7 +41,7 @@ public sealed class HookRunner(ApplicationEnvironment environment, HttpClient ht
         var result = await Cli.Wrap("/bin/sh")
             .WithArguments(["-c", command])
             .WithWorkingDirectory(workingDirectory)
-            .WithEnvironmentVariables(Exactly(variables.Values))
+            .WithEnvironmentVariables(ChildEnvironment.Exactly(variables.Values))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(line => Log.Information("  {Line}", variables.Mask(line))))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(line =>
             {
@@ -53,16 +53,6 @@ public sealed class HookRunner(ApplicationEnvironment environment, HttpClient ht
         if (result.ExitCode != 0)
             throw new DeploymentException(
                 $"{kind.Describe()} failed with exit code {result.ExitCode}{Said(Tail(variables.Mask(errors.ToString())))} Fix the command in the environment's settings file or run it by hand, then run again.");
-    }
-
-    /// CliWrap sets these over this process's own environment and removes those given as null: every other variable of
-    /// this process is given as null, so that the hook sees exactly its own variables.
-    static IReadOnlyDictionary<string, string?> Exactly(IReadOnlyDictionary<string, string> values)
-    {
-        var exactly = Environment.GetEnvironmentVariables().Keys.Cast<string>().ToDictionary(name => name, string? (_) => null);
-        foreach (var (name, value) in values)
-            exactly[name] = value;
-        return exactly;
     }
 
     async Task RunHttpAsync(HookKind kind, Hook hook, HookVariables variables, CancellationToken cancellationToken)

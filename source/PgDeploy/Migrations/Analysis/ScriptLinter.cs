@@ -51,7 +51,7 @@ public sealed class ScriptLinter(SqlTools tools)
     async Task<string> RunAsync(string[] arguments, CancellationToken cancellationToken)
     {
         // Its working directory holds no .squawk.toml: LintRules is the one place the rules are tuned.
-        var result = await Cli.Wrap(tools.Squawk).WithArguments(arguments).WithWorkingDirectory(tools.Directory)
+        var result = await tools.Command(tools.Squawk).WithArguments(arguments)
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(Encoding.UTF8, cancellationToken);
         return result.ExitCode is 0 or 1 && result.StandardOutput.Length > 0

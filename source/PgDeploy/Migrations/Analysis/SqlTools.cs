@@ -1,6 +1,7 @@
 using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
+using PgDeploy.Application;
 using PgDeploy.Deployments;
 
 namespace PgDeploy.Migrations.Analysis;
@@ -57,15 +58,18 @@ public sealed class SqlTools(string directory)
         File.Move(partial, file, overwrite: true);
     }
 
+    /// A tool of tools/sql, run there, without this process's connection URLs and secrets in its environment.
+    public Command Command(string program) =>
+        Cli.Wrap(program).WithWorkingDirectory(directory).WithEnvironmentVariables(ChildEnvironment.ForTool());
+
     /// Runs statement-facts.cjs: the statements as JSON on stdin, their facts as JSON on stdout.
     public async Task<string> StatementFactsAsync(string input, CancellationToken cancellationToken)
     {
         EnsureInstalled();
         try
         {
-            var result = await Cli.Wrap("node")
+            var result = await Command("node")
                 .WithArguments([StatementFactsScript])
-                .WithWorkingDirectory(directory)
                 .WithStandardInputPipe(PipeSource.FromString(input, Encoding.UTF8))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteBufferedAsync(Encoding.UTF8, cancellationToken);
