@@ -1,5 +1,3 @@
-using System.Data;
-using System.Globalization;
 using Dapper;
 using PgDeploy.Migrations.Scripts;
 using PgDeploy.Safety;
@@ -74,10 +72,7 @@ public static class PlanAnalysis
         var parsed = await StatementParser.ParseAsync(tools, statements.Where(item => item.Statement is not null).Select(item => item.Statement!.Text).ToList(), cancellationToken);
 
         await using var connection = await SafetyConnection.OpenAsync(connectionString, null, cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {Math.Max(1, (long)statementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}; " +
-            "SET LOCAL lock_timeout = '5s'", transaction: transaction, cancellationToken: cancellationToken));
+        await using var transaction = await GuardedQuery.BeginSnapshotAsync(connection, statementTimeout, "lock_timeout = '5s'", cancellationToken);
         var currentSchema = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT current_schema()", transaction: transaction, cancellationToken: cancellationToken));
         var schema = new PlanSchema(connection, transaction, currentSchema ?? "public");
         var checker = new DataChecker(new GuardedQuery(connection, transaction), schema, statementTimeout, cancellationToken);

@@ -1,6 +1,3 @@
-using System.Data;
-using System.Globalization;
-using Dapper;
 using Npgsql;
 using PgDeploy.Postgres;
 using PgDeploy.Safety.Verification;
@@ -25,11 +22,7 @@ public static class RestorableConstraints
     {
         await using var connection = await SafetyConnection.OpenAsync(connectionString, null, cancellationToken);
         // One snapshot for all the checks. The empty search_path is pg_restore's: expressions are written out, and evaluated, as it will.
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {Math.Max(1, (long)statementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}; "
-            + "SET LOCAL search_path = ''",
-            transaction: transaction, cancellationToken: cancellationToken));
+        await using var transaction = await GuardedQuery.BeginSnapshotAsync(connection, statementTimeout, "search_path = ''", cancellationToken);
         var query = new GuardedQuery(connection, transaction);
         var foreignKeys = (await ForeignKeyCatalog.ReadAsync(connection, transaction, cancellationToken)).Where(key => key.Validated).ToList();
         var checks = await CheckConstraint.ReadAsync(connection, transaction, cancellationToken);

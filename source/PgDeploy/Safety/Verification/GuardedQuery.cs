@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using Npgsql;
 
@@ -10,6 +11,18 @@ namespace PgDeploy.Safety.Verification;
 sealed class GuardedQuery(NpgsqlConnection connection, NpgsqlTransaction transaction)
 {
     const string Savepoint = "pgdeploy_verify";
+
+    /// One REPEATABLE READ, read-only snapshot for a set of checks before the fence, each query bounded by <paramref name="statementTimeout"/>.
+    /// <param name="setting">One more SET LOCAL the caller's checks need, e.g. "search_path = ''".</param>
+    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, TimeSpan statementTimeout, string setting, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {Math.Max(1, (long)statementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}; SET LOCAL {setting}",
+            connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
+    }
 
     /// <param name="Count">How many rows the query returned.</param>
     /// <param name="FirstRows">The first rows as text, e.g. "(id=7, email=NULL)".</param>
