@@ -2,6 +2,7 @@ using CliWrap;
 using Npgsql;
 using PgDeploy;
 using PgDeploy.Deployments;
+using PgDeploy.Components;
 using PgDeploy.Environments;
 using PgDeploy.Postgres;
 using School;
@@ -15,9 +16,7 @@ partial class Build
     [Parameter("Size of the Demo's sample database: 1 is about 100k users and 1 GB (and most of an hour of password hashing on 2 cores)")]
     readonly double Scale = 0.01;
 
-    AbsolutePath LocalSettingsFile => TemporaryDirectory / "local.env";
-
-    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+        static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     Target Demo => _ => _
         .Description("Create the local school database at v0.3 with sample data, start its API, then Deploy --version 0.4 (add --inject-failure Verify to watch a rollback)")
@@ -25,27 +24,27 @@ partial class Build
 
     async Task RunDemoAsync(CancellationToken cancellationToken)
     {
-        if (!TargetEnvironment.IsLocal)
-            throw new DeploymentRefusedException($"Demo rebuilds its database from scratch and runs only on the local environment, not on '{TargetEnv}'. Leave out --target-env.");
+        if (!Upgrade.Environment.IsLocal)
+            throw new DeploymentRefusedException($"Demo rebuilds its database from scratch and runs only on the local environment, not on '{Parameters.TargetEnv}'. Leave out --target-env.");
         await RunSampleApiAsync("stop", cancellationToken);
 
-        var cluster = await LocalCluster.StartPersistentAsync(LocalClusterDirectory, cancellationToken);
+        var cluster = await LocalCluster.StartPersistentAsync(Upgrade.LocalClusterDirectory, cancellationToken);
         var identity = await LocalIdentityAsync(cluster, cancellationToken);
         SetAsideJournal(DeploymentJournal.DefaultPath(TemporaryDirectory / "deployments", identity));
-        var settings = await new DemoDatabase(cluster, TargetEnvironment.Settings.LocalDatabase!, Catalog).CreateAsync(Scale, cancellationToken);
-        await File.WriteAllLinesAsync(LocalSettingsFile, settings.Select(setting => $"{setting.Key}='{setting.Value}'"), cancellationToken);
+        var settings = await new DemoDatabase(cluster, Upgrade.Environment.Settings.LocalDatabase!, Upgrade.Catalog).CreateAsync(Scale, cancellationToken);
+        await File.WriteAllLinesAsync(Upgrade.LocalSettingsFile, settings.Select(setting => $"{setting.Key}='{setting.Value}'"), cancellationToken);
         if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(LocalSettingsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(Upgrade.LocalSettingsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await RunSampleApiAsync("start 0.3", cancellationToken);
 
         var exitCode = await DeployInChildProcessAsync(cancellationToken);
-        var expected = InjectFailure is null ? 0 : 1;
-        var logins = expected == 0 ? await SampleData.CheckLoginsAsync(await ConnectionStringAsync(cancellationToken), DemoDatabase.Seed, 50, cancellationToken) : null;
+        var expected = Parameters.InjectFailure is null ? 0 : 1;
+        var logins = expected == 0 ? await SampleData.CheckLoginsAsync(await Upgrade.ConnectionStringAsync(cancellationToken), DemoDatabase.Seed, 50, cancellationToken) : null;
         var report = Directory.GetFiles(Path.GetDirectoryName(DeploymentJournal.DefaultPath(TemporaryDirectory / "deployments", identity))!, "report.md", SearchOption.AllDirectories)
             .MaxBy(File.GetLastWriteTimeUtc);
         Log.Information("Deployment report: {Report}", report);
         var apiVersion = expected == 0 ? "0.4" : "0.3";
-        var health = await Http.GetStringAsync(TargetEnvironment.Settings.Health!.Url, cancellationToken);
+        var health = await Http.GetStringAsync(Upgrade.Environment.Settings.Health!.Url, cancellationToken);
         if (exitCode != expected || logins is { Passed: false } || !health.Contains($"\"appVersion\":\"{apiVersion}\""))
             throw new DeploymentException(
                 $"The demo's deployment ended with exit code {exitCode} (expected {expected}), the API answers {health} (expected the {apiVersion} build)" +
@@ -60,7 +59,7 @@ partial class Build
     static string Window(DeploymentJournal journal)
     {
         var window = journal.FenceLiftedAt - journal.FenceRaisedAt;
-        var precompute = journal.Targets.FirstOrDefault(target => target.Name == nameof(Precompute))?.Duration;
+        var precompute = journal.Targets.FirstOrDefault(target => target.Name == nameof(IPostgresUpgrade.Precompute))?.Duration;
         return $"maintenance window {window?.TotalSeconds:0.0} s" + (precompute is { } ahead ? $" (Precompute ran {ahead.TotalSeconds:0.0} s before it)" : "");
     }
 
@@ -77,13 +76,13 @@ partial class Build
         await using var connection = new NpgsqlConnection(cluster.ConnectionString());
         await connection.OpenAsync(cancellationToken);
         var server = await DatabaseIdentity.ReadAsync(connection, cancellationToken);
-        return server with { Database = TargetEnvironment.Settings.LocalDatabase! };
+        return server with { Database = Upgrade.Environment.Settings.LocalDatabase! };
     }
 
     /// The demo's own setup drives the sample API directly: no deployment is running yet to give hooks their facts.
     async Task RunSampleApiAsync(string arguments, CancellationToken cancellationToken)
     {
-        var settings = DotEnvFile.Read(LocalSettingsFile);
+        var settings = DotEnvFile.Read(Upgrade.LocalSettingsFile);
         await Cli.Wrap(RootDirectory / "samples" / "SchoolApi" / "school-api.sh")
             .WithArguments(arguments.Split(' '))
             .WithWorkingDirectory(RootDirectory)
@@ -97,9 +96,9 @@ partial class Build
     {
         var entry = typeof(Build).Assembly.Location;
         var viaDotnet = Path.GetFileNameWithoutExtension(System.Environment.ProcessPath) == "dotnet";
-        string[] arguments = [.. viaDotnet ? [entry] : Array.Empty<string>(), "Deploy", "--version", "0.4", "--target-env", TargetEnv,
-            "--root", RootDirectory, "--migrations-dir", MigrationsDirectory,
-            .. InjectFailure is { } target ? ["--inject-failure", target.ToString()] : Array.Empty<string>()];
+        string[] arguments = [.. viaDotnet ? [entry] : Array.Empty<string>(), "Deploy", "--version", "0.4", "--target-env", Parameters.TargetEnv,
+            "--root", RootDirectory, "--migrations-dir", Parameters.MigrationsDirectory,
+            .. Parameters.InjectFailure is { } target ? ["--inject-failure", target.ToString()] : Array.Empty<string>()];
         Log.Information("Running: ./build.sh {Arguments}", string.Join(' ', arguments.Skip(viaDotnet ? 1 : 0)));
         // The demo's idle pooled sessions on the database would stop Backup from cloning it (a template may have no other session).
         NpgsqlConnection.ClearAllPools();

@@ -1,9 +1,14 @@
 using System.Linq.Expressions;
+using System.Reflection;
+using TargetEngine.Parameters;
 
 namespace TargetEngine;
 
-/// <summary>Base class of a build: targets are its <see cref="Target"/> properties, parameters its <see cref="ParameterAttribute"/> members.</summary>
-public abstract class BuildBase
+/// <summary>
+/// Base class of a build: targets are its <see cref="Target"/> properties, parameters its <see cref="ParameterAttribute"/> members,
+/// and those of the component interfaces it implements (see <see cref="IBuild"/>).
+/// </summary>
+public abstract class BuildBase : IBuild
 {
     /// <summary>Runs the build with the process's command line and environment.</summary>
     /// <param name="defaultTargets">Targets to run when none is named on the command line; with none, help is shown.</param>
@@ -69,14 +74,36 @@ public abstract class BuildBase
     public void RequestAbort() => Abort.Request();
 
     /// <summary>Adds a short note to the running target's row in the summary.</summary>
-    protected void ReportSummary(string note) =>
+    public void ReportSummary(string note) =>
         (ExecutionPlan.FirstOrDefault(x => x.Status == TargetStatus.Running) ?? throw new InvalidOperationException("ReportSummary needs a running target."))
         .Notes.Add(note);
 
-    /// <summary>Called after all targets, before the summary is printed.</summary>
+    public T? TryGetValue<T>(Expression<Func<T>> parameter) =>
+        componentParameters.TryGetValue(ComponentParameter.Key(parameter), out var value) ? (T?)value : default;
+
+    public T GetOrCreate<T>(Func<T> create) where T : class => (T)shared.GetOrAdd(typeof(T), _ => create());
+
+    public T From<T>() where T : IBuild => this is T component ? component : throw new InvalidUsageException($"{GetType().Name} does not implement {typeof(T).Name}.");
+
+    /// <summary>Called after all targets, before the summary is printed; then the components' <see cref="OnBuildFinishedAttribute"/> methods.</summary>
     protected virtual void OnBuildFinished(BuildResult result) { }
 
-    internal void NotifyBuildFinished(BuildResult result) => OnBuildFinished(result);
+    internal void NotifyBuildFinished(BuildResult result)
+    {
+        OnBuildFinished(result);
+        foreach (var handler in ComponentParameter.Components(GetType()).SelectMany(FinishedHandlers))
+            handler.Invoke(this, [result]);
+    }
+
+    static IEnumerable<MethodInfo> FinishedHandlers(Type component) =>
+        component.GetMethods(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+            .Where(x => x.IsDefined(typeof(OnBuildFinishedAttribute)))
+            .OrderBy(x => x.MetadataToken);
+
+    internal void SetComponentParameter(MemberInfo member, object? value) => componentParameters[ComponentParameter.Key(member)] = value;
+
+    readonly Dictionary<(Type, string), object?> componentParameters = [];
+    readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> shared = new();
 
     IReadOnlyList<string> TargetsWith(TargetStatus status) => [.. ExecutionPlan.Where(x => x.Status == status).Select(x => x.Name)];
 }

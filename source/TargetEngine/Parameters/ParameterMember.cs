@@ -8,6 +8,7 @@ internal sealed partial class ParameterMember(MemberInfo member, ParameterAttrib
 {
     public string Name => attribute.Name ?? member.Name;
     public string MemberName => member.Name;
+    public string Declarer => $"{member.DeclaringType!.Name}.{member.Name}";
     public string? Description => attribute.Description;
     public bool IsListed => attribute.List;
     public bool IsSecret { get; } = member.IsDefined(typeof(SecretAttribute));
@@ -36,15 +37,26 @@ internal sealed partial class ParameterMember(MemberInfo member, ParameterAttrib
             }
         }
 
+        foreach (var component in ComponentParameter.Components(build.GetType()))
+        {
+            foreach (var property in component.GetProperties(flags))
+            {
+                if (property.GetCustomAttribute<ParameterAttribute>() is { } attribute)
+                    members.Add(Create(build, property, attribute, (target, value) => ((BuildBase)target).SetComponentParameter(property, value)));
+            }
+        }
+
+        if (members.GroupBy(x => x.DashedName).FirstOrDefault(x => x.Count() > 1) is { } twice)
+            throw new InvalidUsageException($"Parameter --{twice.Key} is declared twice, by {string.Join(" and ", twice.Select(x => x.Declarer))}: rename one with [Parameter(Name = ...)].");
         return [.. members.OrderBy(x => x.Name, StringComparer.OrdinalIgnoreCase)];
     }
 
-    static ParameterMember Create(BuildBase build, MemberInfo member, ParameterAttribute attribute)
+    static ParameterMember Create(BuildBase build, MemberInfo member, ParameterAttribute attribute, Action<object, object?>? componentSetter = null)
     {
         var (type, getValue, setValue) = member switch
         {
             FieldInfo field => (field.FieldType, field.GetValue(build), field.SetValue),
-            PropertyInfo property => (property.PropertyType, property.GetValue(build), Setter(property)),
+            PropertyInfo property => (property.PropertyType, property.GetValue(build), componentSetter ?? Setter(property)),
             _ => throw new InvalidOperationException(),
         };
         if (!ValueConverter.IsSupported(type))

@@ -1,0 +1,124 @@
+using System.Reflection;
+using PgDeploy.Deployments;
+using PgDeploy.Environments;
+using PgDeploy.Migrations;
+using PgDeploy.Migrations.Analysis;
+using PgDeploy.Postgres;
+using Serilog;
+using TargetEngine;
+
+namespace PgDeploy.Components;
+
+/// <summary>
+/// What the upgrade's targets act on, made from the build's parameters once per run: the environment, the migrations, the
+/// connection and the <see cref="Deployments.Deployment"/>. The build holds it; the deployment code owns the deployment's state.
+/// </summary>
+public sealed class DeploymentContext(IHazDeploymentEnvironment build)
+{
+    public DeploymentEnvironment Environment => environment ??= DeploymentEnvironment.Load(build.EnvironmentsDirectory, build.TargetEnv);
+    DeploymentEnvironment? environment;
+
+    public MigrationCatalog Catalog => catalog ??= MigrationCatalog.Load(build.MigrationsDirectory, build.MigrationStepTypes);
+    MigrationCatalog? catalog;
+
+    public Deployment Deployment => deployment ??= new Deployment(Request);
+    Deployment? deployment;
+
+    /// <summary>
+    /// The SQL tools build.sh installed beside the build program, wherever --root points (the build records its repository as
+    /// AssemblyMetadata BuildRepositoryRoot); else those under the root.
+    /// </summary>
+    public SqlTools SqlTools => SqlTools.In(
+        build.GetType().Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(metadata => metadata.Key == "BuildRepositoryRoot")?.Value
+        ?? build.RootDirectory);
+
+    /// <summary>The local environment needs nothing installed but PostgreSQL: its cluster lives under .nuke/temp.</summary>
+    public AbsolutePath LocalClusterDirectory => build.TemporaryDirectory / "postgres";
+
+    /// <summary>Settings of the local environment that a run wrote (the Demo's API address, say), read like .env.</summary>
+    public AbsolutePath LocalSettingsFile => build.TemporaryDirectory / "local.env";
+
+    public AppVersion? TargetVersion =>
+        build.Version is not { } version ? null
+        : AppVersion.TryParse(version, out var parsed) ? parsed
+        : throw new DeploymentRefusedException($"--version '{version}' is not an application version: write MAJOR.MINOR, e.g. --version 0.4 (folders are named v0.4); nothing was changed.");
+
+    /// <summary>What this run asks of the database: the deployment's steps and Rehearse alike.</summary>
+    public DeploymentRequest Request => new()
+    {
+        Environment = Environment,
+        ConnectionString = ConnectionStringAsync,
+        Catalog = () => Catalog,
+        SqlTools = SqlTools,
+        RootDirectory = build.RootDirectory,
+        DeploymentsDirectory = build.TemporaryDirectory / "deployments",
+        JournalPath = build.Journal?.ToString(),
+        TargetVersion = TargetVersion,
+        BackupFile = build.BackupFile?.ToString(),
+        InjectFailure = build.InjectFailure?.ToString(),
+        ConfirmDatabase = build.ConfirmDatabase,
+        DiscardWritesSinceRestart = build.DiscardWritesSinceRestart,
+        Confirmed = build.Yes,
+        Console = new TerminalConsole(build),
+        EnvironmentFiles = [build.RootDirectory / ".env", .. Environment.IsLocal ? [LocalSettingsFile] : Array.Empty<string>()],
+    };
+
+    /// <summary>From the variable rehearsal.server names (environment or .env), never from the settings file: it holds a password.</summary>
+    public string? RehearsalServerUrl =>
+        Environment.Settings.Rehearsal.Server is { } variable
+            ? Environment.RemoteConnectionString(build.RootDirectory / ".env", System.Environment.GetEnvironmentVariable, variable)
+            : null;
+
+    public async Task<string> ConnectionStringAsync(CancellationToken cancellationToken) =>
+        connectionString ??= Environment.IsLocal
+            ? await LocalConnectionStringAsync(Environment.Settings.LocalDatabase!, cancellationToken)
+            : Environment.RemoteConnectionString(build.RootDirectory / ".env", System.Environment.GetEnvironmentVariable);
+    string? connectionString;
+
+    async Task<string> LocalConnectionStringAsync(string database, CancellationToken cancellationToken)
+    {
+        var cluster = await LocalCluster.StartPersistentAsync(LocalClusterDirectory, cancellationToken);
+        var server = cluster.ConnectionString();
+        if (!await DatabaseAdmin.ExistsAsync(server, database, cancellationToken))
+        {
+            Log.Information("Creating database {Database} in the local PostgreSQL on port {Port}", database, cluster.Port);
+            await DatabaseAdmin.CreateDatabaseAsync(server, database, cancellationToken: cancellationToken);
+        }
+        return cluster.ConnectionString(database);
+    }
+
+    /// <summary>Work stays in the open transaction while a later target of this process can still commit it.</summary>
+    public bool CommitsAfter(params string[] laterTargets) => !laterTargets.Any(build.ScheduledTargets.Contains);
+
+    /// <summary>The end of every run that touched a deployment: its report, and the exit code its outcome carries.</summary>
+    internal void Finish(BuildResult result)
+    {
+        // Bad input found before the deployment could be made (an unknown environment, say) carries its own exit code.
+        var thrown = result.Targets.Select(target => target.Failure).OfType<DeploymentException>().Select(failure => failure.ExitCode).ToList();
+        build.ExitCode = deployment?.ExitCode(interrupted: result.ExitCode == 130 || result.Targets.Any(target => target.Status == TargetStatus.Aborted))
+                         ?? (thrown.Count > 0 ? thrown.Max() : build.ExitCode);
+        if (deployment is null)
+            return;
+        // A stage of a CI pipeline skips the others with --skip: they belong to the processes that run them.
+        var targets = result.Targets
+            .Where(target => target.Status != TargetStatus.Collective && !target.Notes.Contains("skipped via --skip"))
+            .Select(target => new TargetOutcome(target.Name, target.Status.ToString(), target.Duration, target.Notes, DateTimeOffset.UtcNow))
+            .ToList();
+        if (deployment.WriteReport(targets, Outcome(result)) is { } report)
+        {
+            Log.Information("Report: {Markdown}", report.Markdown);
+            if (System.Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } stepSummary)
+                File.AppendAllText(stepSummary, File.ReadAllText(report.Markdown) + System.Environment.NewLine);
+        }
+        deployment.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    static string Outcome(BuildResult result)
+    {
+        var failed = result.Targets.Where(target => target.Status is TargetStatus.Failed or TargetStatus.Aborted).ToList();
+        var rollback = result.Targets.FirstOrDefault(target => target.Name == nameof(IPostgresUpgrade.Rollback) && target.Status is TargetStatus.Succeeded);
+        return failed.Count == 0
+            ? $"Succeeded: {string.Join(", ", result.Targets.Where(target => target.Status == TargetStatus.Succeeded).Select(target => target.Name))}."
+            : $"Failed: {string.Join(", ", failed.Select(target => $"{target.Name} {target.Status}"))}{(rollback is null ? "" : "; Rollback Succeeded")}.";
+    }
+}
