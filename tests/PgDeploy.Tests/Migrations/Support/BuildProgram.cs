@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using CliWrap;
@@ -5,12 +6,16 @@ using CliWrap.Buffered;
 
 namespace PgDeploy.Tests.Migrations.Support;
 
-/// <summary>The real build program (build/_build.csproj), compiled once per test run and started as `dotnet _build.dll ...`.</summary>
+/// <summary>A real build program (build/_build.csproj by default), compiled once per test run and started as `dotnet _build.dll ...`.</summary>
 internal static class BuildProgram
 {
-    private static readonly Lazy<Task<string>> Built = new(BuildAsync);
+    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> Built = new();
 
-    private static string Project => Path.Combine(TestPaths.RepositoryRoot, "build", "_build.csproj");
+    /// <summary>The school's build, which most tests start.</summary>
+    public static string SchoolBuild => Path.Combine(TestPaths.RepositoryRoot, "build", "_build.csproj");
+
+    /// <summary>An application's own build with the upgrade as components (tests/AppBuild).</summary>
+    public static string AppBuild => Path.Combine(TestPaths.RepositoryRoot, "tests", "AppBuild", "AppBuild.csproj");
 
     /// <summary>Starts the build program in <paramref name="root"/> with DATABASE_URL_CI_CLI set in its environment only.</summary>
     public static Task<BuildProcess> StartAsync(BuildRoot root, string connectionString, params string[] arguments) =>
@@ -27,7 +32,8 @@ internal static class BuildProgram
             RedirectStandardError = true,
         };
         var migrations = launch.MigrationsDirectory ?? root.Migrations.Directory;
-        foreach (var argument in (string[])[await Built.Value, .. arguments, "--root", root.Directory, "--target-env", launch.Environment, "--migrations-dir", migrations])
+        var program = await Built.GetOrAdd(launch.Project, project => new(() => BuildAsync(project))).Value;
+        foreach (var argument in (string[])[program, .. arguments, "--root", root.Directory, "--target-env", launch.Environment, "--migrations-dir", migrations])
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -51,7 +57,7 @@ internal static class BuildProgram
         return new BuildProcess(Process.Start(startInfo)!);
     }
 
-    private static async Task<string> BuildAsync()
+    private static async Task<string> BuildAsync(string project)
     {
         // No build server or MSBuild node may outlive the tests, the test host's own MSBuild variables must not steer this build,
         // and the empty directories MSBuild leaves in the temp directory go into one that is deleted afterwards.
@@ -60,7 +66,7 @@ internal static class BuildProgram
         try
         {
             result = await Cli.Wrap("dotnet")
-                .WithArguments(["build", Project, "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false"])
+                .WithArguments(["build", project, "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false"])
                 .WithEnvironmentVariables(environment =>
                 {
                     foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)))
@@ -80,10 +86,10 @@ internal static class BuildProgram
 
         if (!result.IsSuccess)
         {
-            throw new InvalidOperationException($"dotnet build {Project} failed with exit code {result.ExitCode}:{Environment.NewLine}{result.StandardOutput}{result.StandardError}");
+            throw new InvalidOperationException($"dotnet build {project} failed with exit code {result.ExitCode}:{Environment.NewLine}{result.StandardOutput}{result.StandardError}");
         }
 
-        return Path.Combine(Path.GetDirectoryName(Project)!, "bin", "Debug", "net10.0", "_build.dll");
+        return Path.Combine(Path.GetDirectoryName(project)!, "bin", "Debug", "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
     }
 }
 
@@ -95,6 +101,9 @@ internal sealed record BuildLaunch
 
     /// <summary>--target-env; the connection variable is named after it.</summary>
     public string Environment { get; init; } = BuildRoot.Environment;
+
+    /// <summary>The build program's project; by default the school's build.</summary>
+    public string Project { get; init; } = BuildProgram.SchoolBuild;
 
     /// <summary>--migrations-dir; by default the root's migrations folder.</summary>
     public string? MigrationsDirectory { get; init; }
