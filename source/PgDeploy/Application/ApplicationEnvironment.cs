@@ -29,7 +29,7 @@ public sealed class ApplicationEnvironment
             .ToArray();
     }
 
-    /// The runner's own credentials, which no hook nor check sees: every DATABASE_URL_<ENV>_CLI, and every libpq
+    /// The runner's own credentials, which no hook nor check sees: every DATABASE_URL_&lt;ENV&gt;_CLI, and every libpq
     /// variable (PG*). Not only PGPASSWORD and PGPASSFILE: PGUSER, PGHOST, PGSERVICE (whose service file may hold a
     /// password), PGSSLCERT and PGSSLKEY describe the runner's connection too, and a hook's psql would silently connect
     /// with them, as the runner. A hook that needs the database connects as the application, with settings of its own.

@@ -25,7 +25,7 @@ public sealed record DeploymentEnvironment(string Name, EnvironmentSettings Sett
         return new DeploymentEnvironment(name, EnvironmentSettings.Load(file), file);
     }
 
-    /// The connection string of a remote environment: DATABASE_URL_<NAME>_CLI (or <paramref name="variable"/>, e.g. the
+    /// The connection string of a remote environment: DATABASE_URL_&lt;NAME&gt;_CLI (or <paramref name="variable"/>, e.g. the
     /// rehearsal server's) from the process environment, else from the .env file. Its value is a secret and never appears in a message.
     public string RemoteConnectionString(string dotEnvFile, Func<string, string?> environmentVariable, string? variable = null)
     {

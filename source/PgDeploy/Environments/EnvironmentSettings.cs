@@ -4,8 +4,8 @@ using PgDeploy.Migrations;
 
 namespace PgDeploy.Environments;
 
-/// What environments/<name>.json says about one environment. It holds no secrets: the connection
-/// string comes from DATABASE_URL_<NAME>_CLI, and a hook or smoke check refers to other secrets as
+/// What environments/&lt;name&gt;.json says about one environment. It holds no secrets: the connection
+/// string comes from DATABASE_URL_&lt;NAME&gt;_CLI, and a hook or smoke check refers to other secrets as
 /// ${VARIABLE}, resolved from the environment or .env when it runs.
 public sealed record EnvironmentSettings
 {

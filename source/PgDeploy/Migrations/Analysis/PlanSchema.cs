@@ -13,11 +13,10 @@ sealed class PlanSchema(NpgsqlConnection connection, NpgsqlTransaction transacti
 {
     /// <param name="Columns">Null when the plan created it without saying which (CREATE TABLE AS, a view).</param>
     /// <param name="ChangedBy">The first earlier statement of the plan that created it or added or removed rows, as script:line.</param>
-    /// <param name="ChangedColumns">Columns an earlier statement wrote, added or converted while the rows stayed: a check on the
-    /// others is still derived from today's data.</param>
     /// <param name="Bytes">Today's size of its rows (TOAST included); unknown (0) for a table the plan creates.</param>
     public sealed record Table(HashSet<string>? Columns, IReadOnlyList<string> PrimaryKey, string? ChangedBy, long Bytes = 0, long Rows = 0, int Indexes = 0, bool CreatedByPlan = false)
     {
+        /// Columns an earlier statement wrote, added or converted while the rows stayed: a check on the others is still derived from today's data.
         public Dictionary<string, string> ChangedColumns { get; init; } = [];
     }
 

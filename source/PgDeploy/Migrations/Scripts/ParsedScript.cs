@@ -19,7 +19,7 @@ public sealed record ScriptDirectives(bool NoTransaction, TimeSpan? LockTimeout,
 {
     public static readonly ScriptDirectives None = new(false, null, null);
 
-    /// The findings this script acknowledges (`-- deploy:allow <rule> because <reason>`), in the order written.
+    /// The findings this script acknowledges (`-- deploy:allow &lt;rule&gt; because &lt;reason&gt;`), in the order written.
     public IReadOnlyList<ScriptAllowance> Allowances { get; init; } = [];
 }
 

@@ -32,7 +32,7 @@ internal static class BuildProgram
             RedirectStandardError = true,
         };
         var migrations = launch.MigrationsDirectory ?? root.Migrations.Directory;
-        var program = await Built.GetOrAdd(launch.Project, project => new(() => BuildAsync(project))).Value;
+        var program = await PathAsync(launch.Project);
         foreach (var argument in (string[])[program, .. arguments, "--root", root.Directory, "--target-env", launch.Environment, "--migrations-dir", migrations])
         {
             startInfo.ArgumentList.Add(argument);
@@ -56,6 +56,9 @@ internal static class BuildProgram
         startInfo.Environment["TMPDIR"] = root.TemporaryDirectory;
         return new BuildProcess(Process.Start(startInfo)!);
     }
+
+    /// <summary>The compiled program of <paramref name="project"/>, built on first use.</summary>
+    public static Task<string> PathAsync(string project) => Built.GetOrAdd(project, _ => new(() => BuildAsync(project))).Value;
 
     private static async Task<string> BuildAsync(string project)
     {

@@ -1,0 +1,16 @@
+using TargetEngine;
+
+/// The packages an application's repository uses instead of a fork of this one.
+partial class Build
+{
+    [Parameter("Folder the packages are written to (default: .nuke/temp/packages)")]
+    readonly AbsolutePath? Output;
+
+    [Parameter("Version of the packages (default: VersionPrefix in Directory.Build.props)")]
+    readonly string? PackageVersion;
+
+    Target Pack => _ => _
+        .Description("Pack TargetEngine, PgDeploy, PgDeploy.Components and the dotnet new template PgDeploy.Templates into --output")
+        .Executes(async cancellationToken =>
+            ReportSummary(await new PackageBuilder(RootDirectory, Output ?? TemporaryDirectory / "packages", PackageVersion).PackAsync(TemporaryDirectory / "template", cancellationToken)));
+}
