@@ -73,11 +73,17 @@ public interface IPostgresUpgrade : IHazDeploymentEnvironment
         .Executes(async cancellationToken => ReportSummary(await Upgrade.Deployment.LiftFenceByHandAsync(cancellationToken)));
 
     Target Baseline => _ => _
-        .Description("Adopt a database that never saw this tool as being at --version")
+        .Description("Adopt a database that never saw this tool as being at --version: says what it records, then records it and nothing else")
         .Requires(() => Version)
-        .Executes(async cancellationToken =>
-        {
-            await PgDeploy.Migrations.Baseline.MarkAsync(await Upgrade.ConnectionStringAsync(cancellationToken), Upgrade.TargetVersion!.Value, "baseline", Upgrade.Environment.Settings.Migrations, cancellationToken);
-            ReportSummary($"baselined at {Version}");
-        });
+        .Executes(async cancellationToken => ReportSummary(await PgDeploy.Migrations.Baseline.MarkAsync(
+            await Upgrade.ConnectionStringAsync(cancellationToken), Upgrade.Catalog, Upgrade.TargetVersion!.Value, "baseline", Upgrade.Environment.Settings.Migrations, cancellationToken)));
+
+    Target Init => _ => _
+        .Description("Write the live database's schema (pg_dump --schema-only) as the first script of --version (default 0.1), to build new environments from; changes nothing in the database")
+        .Requires(() => FromDatabase)
+        .Executes(async cancellationToken => ReportSummary($"wrote {await SchemaSnapshot.WriteAsync(
+            await Upgrade.ConnectionStringAsync(cancellationToken), MigrationsDirectory, Upgrade.TargetVersion ?? new AppVersion(0, 1), cancellationToken)}"));
+
+    [Parameter("For Init: write the migrations' first version from the schema of the database --target-env names")]
+    bool FromDatabase => TryGetValue(() => FromDatabase);
 }

@@ -109,7 +109,7 @@ public sealed class PlanRefusalTests(PostgresFixture postgres)
         Assert.False(await database.ColumnExistsAsync("students", "display_name"));
 
         var baselineRun = Deployment.NewRunId();
-        await Baseline.MarkAsync(database.ConnectionString, new AppVersion(0, 3), baselineRun, Deployment.Settings, CancellationToken.None);
+        await Baseline.MarkAsync(database.ConnectionString, migrations.Catalog(), new AppVersion(0, 3), baselineRun, Deployment.Settings, CancellationToken.None);
         var upgrade = await Deployment.RunAsync(database, migrations, "0.4");
 
         Assert.Equal(new AppVersion(0, 3), upgrade.Plan.CurrentVersion);
