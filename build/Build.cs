@@ -13,6 +13,9 @@ partial class Build : BuildBase, IPostgresUpgrade, IInspectUpgrade, IRehearseUpg
 {
     public static int Main() => Execute<Build>(x => x.From<IPostgresUpgrade>().Deploy);
 
+    /// The school's C# data steps are a library of their own (migrations/Migrations.csproj), not compiled into this build.
+    IEnumerable<Type> IHazDeploymentEnvironment.MigrationStepTypes => typeof(Migrations.V0_4.HashPasswords).Assembly.GetTypes();
+
     /// The components' parameters, and the deployment made from them, for the school's own targets.
     IHazDeploymentEnvironment Parameters => this;
     DeploymentContext Upgrade => Parameters.Upgrade;

@@ -20,13 +20,8 @@ sealed class BuildProgram(string dll)
             return File.Exists(given) ? new BuildProgram(given) : throw new UsageException($"--build-dll {given}: no such file.");
         var here = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         // <artifacts>/bin/PgDeploy.Bench/<config>/ → <artifacts>/bin/_build/<config>/_build.dll
-        var configuration = Path.GetFileName(here);
-        var candidates = new[]
-        {
-            Path.Combine(here, "..", "..", "_build", configuration, "_build.dll"),
-            Path.Combine(here, "_build.dll"),
-        };
-        return candidates.Select(Path.GetFullPath).Where(File.Exists).Select(path => new BuildProgram(path)).FirstOrDefault();
+        var built = Path.GetFullPath(Path.Combine(here, "..", "..", "_build", Path.GetFileName(here), "_build.dll"));
+        return File.Exists(built) ? new BuildProgram(built) : null;
     }
 
     /// <summary>Runs the program in <paramref name="root"/>; its output goes to <paramref name="logFile"/>.</summary>

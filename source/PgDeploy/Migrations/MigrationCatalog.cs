@@ -19,6 +19,9 @@ public sealed partial class MigrationCatalog
 
     public VersionMigrations? Find(AppVersion version) => Versions.FirstOrDefault(folder => folder.Version == version);
 
+    /// The migrations folder may also hold the C# steps' project (migrations/Migrations.csproj): its build output is no version.
+    static readonly string[] BuildOutputFolders = ["bin", "obj"];
+
     public static MigrationCatalog Load(string directory, IEnumerable<Type> stepTypes)
     {
         if (!System.IO.Directory.Exists(directory))
@@ -31,6 +34,8 @@ public sealed partial class MigrationCatalog
         foreach (var folder in System.IO.Directory.GetDirectories(directory).Order(StringComparer.Ordinal))
         {
             var folderName = Path.GetFileName(folder);
+            if (BuildOutputFolders.Contains(folderName))
+                continue;
             if (!folderName.StartsWith('v') || !AppVersion.TryParse(folderName, out var version))
             {
                 problems.Add(new(folderName, 0, ProblemSeverity.Warning, "ignored: version folders are named v<major>.<minor>, e.g. v0.4"));
