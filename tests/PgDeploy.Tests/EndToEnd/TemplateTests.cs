@@ -81,20 +81,12 @@ public sealed class TemplateTests : IDisposable
         }
     }
 
-    /// <summary>Runs a command with the test host's MSBuild variables removed: they would steer the nested dotnet build.</summary>
+    /// <summary>Runs a command as a user would: without the test host's MSBuild variables.</summary>
     private async Task<BufferedCommandResult> RunAsync(string program, string[] arguments, string directory) =>
         await Cli.Wrap(program)
             .WithArguments(arguments)
             .WithWorkingDirectory(directory)
-            .WithEnvironmentVariables(environment =>
-            {
-                foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)))
-                {
-                    environment.Set(name, null);
-                }
-
-                environment.Set("DOTNET_CLI_TELEMETRY_OPTOUT", "1").Set("TMPDIR", workspace);
-            })
+            .WithEnvironmentVariables(environment => BuildProgram.WithoutTestHostMsBuild(environment).Set("DOTNET_CLI_TELEMETRY_OPTOUT", "1").Set("TMPDIR", workspace))
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync();
 

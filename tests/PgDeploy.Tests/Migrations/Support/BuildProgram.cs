@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
+using CliWrap.Builders;
 
 namespace PgDeploy.Tests.Migrations.Support;
 
@@ -57,6 +58,17 @@ internal static class BuildProgram
         return new BuildProcess(Process.Start(startInfo)!);
     }
 
+    /// <summary>The test host's MSBuild variables removed from a child's environment: they would steer a nested dotnet build.</summary>
+    public static EnvironmentVariablesBuilder WithoutTestHostMsBuild(EnvironmentVariablesBuilder environment)
+    {
+        foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)))
+        {
+            environment.Set(name, null);
+        }
+
+        return environment;
+    }
+
     /// <summary>The compiled program of <paramref name="project"/>, built on first use.</summary>
     public static Task<string> PathAsync(string project) => Built.GetOrAdd(project, _ => new(() => BuildAsync(project))).Value;
 
@@ -70,15 +82,7 @@ internal static class BuildProgram
         {
             result = await Cli.Wrap("dotnet")
                 .WithArguments(["build", project, "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false"])
-                .WithEnvironmentVariables(environment =>
-                {
-                    foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)))
-                    {
-                        environment.Set(name, null);
-                    }
-
-                    environment.Set("TMPDIR", temporary);
-                })
+                .WithEnvironmentVariables(environment => WithoutTestHostMsBuild(environment).Set("TMPDIR", temporary))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteBufferedAsync();
         }
