@@ -94,19 +94,13 @@ partial class Build
 
     async Task<int> DeployInChildProcessAsync(CancellationToken cancellationToken)
     {
-        var entry = typeof(Build).Assembly.Location;
-        var viaDotnet = Path.GetFileNameWithoutExtension(System.Environment.ProcessPath) == "dotnet";
-        string[] arguments = [.. viaDotnet ? [entry] : Array.Empty<string>(), "Deploy", "--version", "0.4", "--target-env", Parameters.TargetEnv,
-            "--root", RootDirectory, "--migrations-dir", Parameters.MigrationsDirectory,
+        string[] arguments = ["Deploy", "--version", "0.4", "--target-env", Parameters.TargetEnv, "--root", RootDirectory, "--migrations-dir", Parameters.MigrationsDirectory,
             .. Parameters.InjectFailure is { } target ? ["--inject-failure", target.ToString()] : Array.Empty<string>()];
-        Log.Information("Running: ./build.sh {Arguments}", string.Join(' ', arguments.Skip(viaDotnet ? 1 : 0)));
         // The demo's idle pooled sessions on the database would stop Backup from cloning it (a template may have no other session).
         NpgsqlConnection.ClearAllPools();
-        var result = await Cli.Wrap(System.Environment.ProcessPath!)
-            .WithArguments(arguments)
+        var result = await BuildProgramProcess.Command(arguments)
             .WithStandardOutputPipe(PipeTarget.ToStream(Console.OpenStandardOutput()))
             .WithStandardErrorPipe(PipeTarget.ToStream(Console.OpenStandardError()))
-            .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(cancellationToken);
         return result.ExitCode;
     }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using PgDeploy.Deployments;
 using PgDeploy.Environments;
+using PgDeploy.Fleets;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.Analysis;
 using PgDeploy.Postgres;
@@ -69,11 +70,91 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
             ? Environment.RemoteConnectionString(build.RootDirectory / ".env", System.Environment.GetEnvironmentVariable, variable)
             : null;
 
+    /// <summary>The database this run acts on: the environment's, or with --database the fleet's database of that name.</summary>
     public async Task<string> ConnectionStringAsync(CancellationToken cancellationToken) =>
-        connectionString ??= Environment.IsLocal
+        connectionString ??= await DatabaseConnectionStringAsync(cancellationToken);
+
+    async Task<string> DatabaseConnectionStringAsync(CancellationToken cancellationToken)
+    {
+        if (Environment.Settings.Fleet is null)
+            return build.Database is { } database
+                ? throw new DeploymentRefusedException(
+                    $"--database {database}: environment '{build.TargetEnv}' is one database, not a fleet (its settings have no fleet). " +
+                    "Leave out --database, or name the fleet environment with --target-env; nothing was changed.")
+                : await EnvironmentConnectionStringAsync(cancellationToken);
+        if (build.Database is not { } member)
+            throw new DeploymentRefusedException(
+                $"Environment '{build.TargetEnv}' is a fleet of databases: name one with --database <name>, or run " +
+                $"./build.sh Deploy --version <version> --target-env {build.TargetEnv} to deploy them all in waves; nothing was changed.");
+        var members = await FleetAsync(cancellationToken);
+        return members.Contains(member)
+            ? DatabaseAdmin.WithDatabase(await EnvironmentConnectionStringAsync(cancellationToken), member)
+            : throw new DeploymentRefusedException(
+                $"--database {member} is not one of the databases of fleet '{build.TargetEnv}' ({string.Join(", ", members.Databases)}). Name one of them; nothing was changed.");
+    }
+
+    string? connectionString;
+
+    /// <summary>
+    /// Deploy on a fleet environment without --database deploys every database in its own process, instead of one procedure
+    /// here. An environment that cannot be read is no fleet: the procedure's Prerequisites report it, where an operator looks.
+    /// </summary>
+    public bool IsFleetRun
+    {
+        get
+        {
+            try
+            {
+                return Environment.Settings.Fleet is not null && build.Database is null;
+            }
+            catch (DeploymentException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The fleet's databases, checked to be on the server, and their waves.</summary>
+    public async Task<Fleet> FleetAsync(CancellationToken cancellationToken) =>
+        fleet ??= await Fleet.ResolveAsync(build.TargetEnv, Environment.Settings.Fleet!, await EnvironmentConnectionStringAsync(cancellationToken), cancellationToken);
+    Fleet? fleet;
+
+    /// <summary>Every database of the fleet deployed by a process of this build program of its own, in waves; the fleet report.</summary>
+    public async Task<string> DeployFleetAsync(CancellationToken cancellationToken)
+    {
+        var target = TargetVersion!.Value;
+        if (Environment.Settings.Fence.Roles.Count > 0 && Environment.Settings.Fleet!.Parallelism > 1)
+            throw new DeploymentRefusedException(
+                $"Fleet '{build.TargetEnv}' deploys {Environment.Settings.Fleet.Parallelism} databases at a time and fences the roles {string.Join(", ", Environment.Settings.Fence.Roles)}: " +
+                "a role's NOLOGIN holds for the whole server, so one deployment's Restart would lift the fence of another still running. " +
+                "Set fleet.parallelism to 1, or leave fence.roles empty for this fleet; nothing was changed.");
+        if (Environment.Settings.Production && !build.Yes)
+            throw new DeploymentRefusedException(
+                $"Fleet '{build.TargetEnv}' is production and its databases deploy without a terminal each: review the plan " +
+                $"(./build.sh Plan --version {target} --target-env {build.TargetEnv} --database <one of them>), then run again with --yes; nothing was changed.");
+        var members = await FleetAsync(cancellationToken);
+        var server = await EnvironmentConnectionStringAsync(cancellationToken);
+        var reports = build.TemporaryDirectory / "fleets" / $"{build.TargetEnv}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        var deployment = new FleetDeployment(members, target, (database, token) => DeployMemberAsync(database, reports, token),
+            database => DatabaseAdmin.WithDatabase(server, database), build.TemporaryDirectory / "deployments");
+        var report = await deployment.RunAsync(reports, cancellationToken);
+        var summary = $"{report.Summary}; report {reports / "fleet.md"}";
+        return report.Succeeded ? summary : throw new DeploymentException($"Fleet '{build.TargetEnv}': {summary}. Each failed database is as it was before; run Deploy again once its cause is fixed.");
+    }
+
+    /// One database's own Deploy, as an operator would run it with --database; its output goes to a log of its own beside the report.
+    async Task<(int, string)> DeployMemberAsync(string database, AbsolutePath reports, CancellationToken cancellationToken)
+    {
+        string[] arguments = ["Deploy", "--version", build.Version!, "--target-env", build.TargetEnv, "--database", database, "--root", build.RootDirectory,
+            "--migrations-dir", build.MigrationsDirectory, .. build.Yes ? ["--yes"] : Array.Empty<string>()];
+        var log = reports / $"{database}.log";
+        return (await BuildProgramProcess.RunAsync(arguments, log, cancellationToken), log);
+    }
+
+    async Task<string> EnvironmentConnectionStringAsync(CancellationToken cancellationToken) =>
+        Environment.IsLocal
             ? await LocalConnectionStringAsync(Environment.Settings.LocalDatabase!, cancellationToken)
             : Environment.RemoteConnectionString(build.RootDirectory / ".env", System.Environment.GetEnvironmentVariable);
-    string? connectionString;
 
     async Task<string> LocalConnectionStringAsync(string database, CancellationToken cancellationToken)
     {

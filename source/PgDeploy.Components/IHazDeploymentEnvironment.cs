@@ -37,6 +37,9 @@ public interface IHazDeploymentEnvironment : IBuild
     [Parameter("Make a target fail on purpose after its work, to see Rollback at work (refused in production environments)")]
     FailurePoint? InjectFailure => TryGetValue(() => InjectFailure);
 
+    [Parameter("For an environment that is a fleet of databases: the one of them to act on (without it, Deploy deploys them all in waves)")]
+    string? Database => TryGetValue(() => Database);
+
     AbsolutePath MigrationsDirectory => MigrationsDir ?? RootDirectory / "migrations";
 
     /// <summary>Where environments/&lt;name&gt;.json live; override to keep them elsewhere.</summary>

@@ -57,6 +57,7 @@ public interface IPostgresUpgrade : IHazDeploymentEnvironment
     Target DumpClone => _ => _
         .Description("After the window: dump the clone that is the safe harbor, verify the dump, drop the clone; nothing to do when Backup took the dump")
         .DependsOn(Restart)
+        .OnlyWhenStatic(() => !Upgrade.IsFleetRun)
         .Executes(async cancellationToken => ReportSummary(await Upgrade.Deployment.DumpCloneAsync(cancellationToken)));
 
     Target Rollback => _ => _
@@ -65,8 +66,17 @@ public interface IPostgresUpgrade : IHazDeploymentEnvironment
         .Executes(async cancellationToken => ReportSummary(await Upgrade.Deployment.RollbackAsync(byHand: InvokedTargets.Contains(nameof(Rollback)), cancellationToken)));
 
     Target Deploy => _ => _
-        .Description("The whole upgrade: Prerequisites, Precompute, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart, DumpClone; after an interruption, finishes it")
+        .Description("The whole upgrade: Prerequisites, Precompute, MaintenanceOn, Backup, Migrate, PostProcess, Verify, Restart, DumpClone; after an interruption, finishes it; on a fleet, each database's in waves")
         .DependsOn(DumpClone);
+
+    /// On a fleet environment without --database, Deploy's procedure runs once per database, in processes of their own.
+    Target DeployFleet => _ => _
+        .Description("On a fleet environment: Deploy each database in a process of its own, a canary first, then fleet.parallelism at a time; the fleet report")
+        .DependentFor(Deploy)
+        .OnlyWhenStatic(() => Upgrade.IsFleetRun)
+        .Requires(() => Version)
+        .Unlisted()
+        .Executes(async cancellationToken => ReportSummary(await Upgrade.DeployFleetAsync(cancellationToken)));
 
     Target MaintenanceOff => _ => _
         .Description("Lift the write fence by hand: abandons a deployment that committed nothing, or ends a rollback once the previous code is back")

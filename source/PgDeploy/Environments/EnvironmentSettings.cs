@@ -27,6 +27,9 @@ public sealed record EnvironmentSettings
     public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
     public RehearsalSettings Rehearsal { get; init; } = new();
 
+    /// Set, the environment is many databases (one per tenant, say), each deployed as its own deployment.
+    public FleetSettings? Fleet { get; init; }
+
     static readonly JsonSerializerOptions Options = new()
     {
         PropertyNameCaseInsensitive = true,
@@ -152,3 +155,27 @@ public sealed record SmokeCheck
     /// Text the response body must contain.
     public string? ExpectBody { get; init; }
 }
+
+/// Many databases on one server deployed as one environment: each gets its own deployment (fence scope, safe harbor,
+/// journal, report), in waves, a canary first.
+public sealed record FleetSettings
+{
+    /// The databases by name, in the order their waves run.
+    public IReadOnlyList<string> Databases { get; init; } = [];
+
+    /// Instead of the names: a query run on the database the connection string names, one database name per row, in order.
+    public string? Query { get; init; }
+
+    /// How many databases deploy first, alone and one after the other, before any other starts.
+    public int Canary { get; init; } = 1;
+
+    /// Deployments at a time after the canary. Above 1 only without fence.roles: a role's NOLOGIN is cluster wide, so two
+    /// deployments at once would lift each other's fence.
+    public int Parallelism { get; init; } = 1;
+
+    /// `stop`: after a failure no later wave starts (the running wave finishes); `continue`: every database is tried.
+    public FleetFailurePolicy OnFailure { get; init; } = FleetFailurePolicy.Stop;
+}
+
+public enum FleetFailurePolicy { Stop, Continue }
+

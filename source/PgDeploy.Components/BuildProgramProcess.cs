@@ -1,0 +1,29 @@
+using CliWrap;
+using Serilog;
+
+namespace PgDeploy.Components;
+
+/// <summary>This build program started again in a process of its own, as an operator would start it: for a step that must run apart (a fleet's databases, the Demo's deployment).</summary>
+public static class BuildProgramProcess
+{
+    /// <summary>The command, without validation of its exit code: the caller reads it.</summary>
+    public static Command Command(IReadOnlyList<string> arguments)
+    {
+        var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
+        var viaDotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet";
+        Log.Information("Running: ./build.sh {Arguments}", string.Join(' ', arguments));
+        return Cli.Wrap(Environment.ProcessPath!)
+            .WithArguments([.. viaDotnet ? [entry] : Array.Empty<string>(), .. arguments])
+            .WithValidation(CommandResultValidation.None);
+    }
+
+    /// <summary>Runs it with its output in <paramref name="logFile"/>; returns its exit code.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> arguments, string logFile, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        await using var log = File.CreateText(logFile);
+        var pipe = PipeTarget.ToStream(log.BaseStream);
+        var result = await Command(arguments).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(cancellationToken);
+        return result.ExitCode;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Runtime.Versioning;
+using System.Text.Json;
+using PgDeploy.Tests.EndToEnd.Support;
+using PgDeploy.Tests.Fixtures;
+using PgDeploy.Tests.Migrations.Support;
+
+namespace PgDeploy.Tests.EndToEnd;
+
+/// <summary>
+/// One environment, five databases (one per tenant) on one server: `Deploy` deploys each with a deployment of its own, a
+/// canary first, then two at a time. A tenant whose data fails Verify stops the later waves, or not, as the fleet says; it
+/// is exactly as before; the fleet report says which database is where; and the next plain Deploy finishes the rest.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+[Collection(PostgresCollection.Name)]
+public sealed class FleetTests(PostgresFixture postgres) : IDisposable
+{
+    private const string Environment = "tenants";
+
+    private readonly BuildRoot root = new();
+
+    [Fact]
+    public async Task A_fleet_deploys_in_waves_stops_or_continues_after_a_failure_leaves_the_failed_tenant_as_before_and_a_rerun_finishes()
+    {
+        var tenants = new List<TestDatabase>();
+        for (var i = 0; i < 5; i++)
+        {
+            tenants.Add(await TestDatabase.CreateAsync(postgres));
+        }
+
+        SchoolReleases.WriteTo(root.Migrations);
+        Configure(tenants, "stop");
+        var launch = new BuildLaunch { Environment = Environment, ConnectionString = postgres.ServerConnectionString };
+
+        var first = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.1");
+
+        first.AssertExitCode(0);
+        Assert.All(Report().Databases, database => Assert.Equal(("deployed", "0.1"), (database.Status, database.VersionAfter)));
+        Assert.Equal([1, 2, 2, 3, 3], Report().Databases.Select(database => database.Wave));
+
+        // The third tenant enrolled a student whose name 0.2 cannot split: its Verify fails for real.
+        var failing = tenants[2];
+        await failing.ExecuteAsync($"INSERT INTO students (full_name) VALUES ('{SchoolReleases.SingleName}')");
+        var before = await Task.WhenAll(tenants.Select(tenant => tenant.DumpWholeAsync()));
+
+        var stopped = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+        stopped.AssertExitCode(1);
+        Assert.Contains("5 database(s): 2 deployed, 0 already at 0.2, 1 failed, 2 not started", stopped.Output);
+        Assert.Equal(["deployed", "deployed", "failed", "not-started", "not-started"], Report().Databases.Select(database => database.Status));
+        Assert.Equal(["0.2", "0.2", "0.1", null, null], Report().Databases.Select(database => database.VersionAfter));
+        foreach (var index in new[] { 2, 3, 4 })
+        {
+            DumpAssert.Identical(before[index], await tenants[index].DumpWholeAsync(), $"dump of tenant {index + 1}");
+        }
+
+        Configure(tenants, "continue");
+        var continued = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+        continued.AssertExitCode(1);
+        Assert.Equal(["up-to-date", "up-to-date", "failed", "deployed", "deployed"], Report().Databases.Select(database => database.Status));
+        DumpAssert.Identical(before[2], await failing.DumpWholeAsync(), "dump of the failing tenant");
+        Assert.Contains("Fleet 'tenants': 5 database(s): 2 deployed, 2 already at 0.2, 1 failed, 0 not started", continued.Output);
+
+        // Its data mended, the next plain Deploy finishes the fleet.
+        await failing.ExecuteAsync($"UPDATE students SET full_name = '{SchoolReleases.SingleName} Ciccone' WHERE full_name = '{SchoolReleases.SingleName}'");
+        var finished = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+        finished.AssertExitCode(0);
+        Assert.Equal(["up-to-date", "up-to-date", "deployed", "up-to-date", "up-to-date"], Report().Databases.Select(database => database.Status));
+        Assert.All(Report().Databases, database => Assert.Equal("0.2", database.VersionAfter));
+        Assert.True(Report().Databases[2].WindowSeconds > 0);
+        Assert.Contains($"| {failing.Name} | 2 | deployed 0.1 -> 0.2", File.ReadAllText(Path.ChangeExtension(ReportPath(), ".md")));
+
+        // One database by name, and only one of the fleet's; a step of the procedure needs the name.
+        (await DeploymentScenario.RunInAsync(root, launch, "Status", "--database", tenants[0].Name)).AssertExitCode(0);
+        var stranger = await DeploymentScenario.RunInAsync(root, launch, "Status", "--database", "postgres");
+        stranger.AssertExitCode(2);
+        Assert.Contains("--database postgres is not one of the databases of fleet 'tenants'", stranger.Output);
+        var unnamed = await DeploymentScenario.RunInAsync(root, launch, "MaintenanceOn", "--version", "0.2");
+        unnamed.AssertExitCode(2);
+        Assert.Contains("Environment 'tenants' is a fleet of databases: name one with --database <name>", unnamed.Output);
+    }
+
+    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure) =>
+        root.WriteEnvironment(JsonSerializer.Serialize(new
+        {
+            production = false,
+            fleet = new { databases = tenants.Select(tenant => tenant.Name), canary = 1, parallelism = 2, onFailure },
+        }), Environment);
+
+    private string ReportPath() =>
+        Directory.GetDirectories(Path.Combine(root.Directory, ".nuke", "temp", "fleets")).Order(StringComparer.Ordinal).Select(folder => Path.Combine(folder, "fleet.json")).Last(File.Exists);
+
+    private FleetReportFile Report() =>
+        JsonSerializer.Deserialize<FleetReportFile>(File.ReadAllText(ReportPath()), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+
+    private sealed record FleetReportFile(IReadOnlyList<FleetMemberFile> Databases);
+
+    private sealed record FleetMemberFile(string Database, int Wave, string Status, string? VersionAfter, double? WindowSeconds);
+
+    public void Dispose() => root.Dispose();
+}
