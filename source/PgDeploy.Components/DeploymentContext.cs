@@ -142,6 +142,19 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
         return report.Succeeded ? summary : throw new DeploymentException($"Fleet '{build.TargetEnv}': {summary}. Each failed database is as it was before; run Deploy again once its cause is fixed.");
     }
 
+    /// <summary>The fleet as a CI job matrix: written to $GITHUB_OUTPUT when a GitHub Actions step runs it, and logged.</summary>
+    public async Task<string> WriteFleetMatrixAsync(CancellationToken cancellationToken)
+    {
+        if (Environment.Settings.Fleet is null)
+            throw new DeploymentRefusedException($"Environment '{build.TargetEnv}' is one database, not a fleet: its settings have no fleet. Name a fleet environment with --target-env; nothing was changed.");
+        var matrix = FleetMatrix.Of(await FleetAsync(cancellationToken));
+        foreach (var output in matrix.GitHubOutputs)
+            Log.Information("{Output}", output);
+        if (System.Environment.GetEnvironmentVariable("GITHUB_OUTPUT") is { Length: > 0 } outputs)
+            await File.AppendAllLinesAsync(outputs, matrix.GitHubOutputs, cancellationToken);
+        return $"{matrix.Canary.Count} canary and {matrix.Rest.Count} other database(s), {matrix.MaxParallel} at a time, fail-fast {matrix.FailFast.ToString().ToLowerInvariant()}";
+    }
+
     /// One database's own Deploy, as an operator would run it with --database; its output goes to a log of its own beside the report.
     async Task<(int, string)> DeployMemberAsync(string database, AbsolutePath reports, CancellationToken cancellationToken)
     {

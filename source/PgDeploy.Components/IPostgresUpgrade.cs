@@ -78,6 +78,10 @@ public interface IPostgresUpgrade : IHazDeploymentEnvironment
         .Unlisted()
         .Executes(async cancellationToken => ReportSummary(await Upgrade.DeployFleetAsync(cancellationToken)));
 
+    Target FleetMatrix => _ => _
+        .Description("On a fleet environment: print the databases as a CI job matrix (canary, rest, max-parallel, fail-fast), and write it to $GITHUB_OUTPUT in GitHub Actions")
+        .Executes(async cancellationToken => ReportSummary(await Upgrade.WriteFleetMatrixAsync(cancellationToken)));
+
     Target MaintenanceOff => _ => _
         .Description("Lift the write fence by hand: abandons a deployment that committed nothing, or ends a rollback once the previous code is back")
         .Executes(async cancellationToken => ReportSummary(await Upgrade.Deployment.LiftFenceByHandAsync(cancellationToken)));

@@ -304,7 +304,7 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
     /// Short, because it appears in file and database names beside the deployment's time.
     static string NewRunId() => Guid.NewGuid().ToString("N")[..8];
 
-    DeploymentFacts Facts => new(Environment, journal?.RunId ?? RunId, journal?.FromVersion ?? plannedFrom?.ToString(), journal?.TargetVersion ?? request.TargetVersion?.ToString());
+    DeploymentFacts Facts => new(Environment, journal?.RunId ?? RunId, journal?.FromVersion ?? plannedFrom?.ToString(), journal?.TargetVersion ?? request.TargetVersion?.ToString(), site?.Identity.Database);
 
     FenceControl Fence => new(request, site!);
 

@@ -48,3 +48,24 @@ public sealed record Fleet(string Environment, IReadOnlyList<string> Databases, 
         .. Databases.Skip(Settings.Canary).Chunk(Settings.Parallelism),
     ];
 }
+
+/// <summary>
+/// The fleet as a CI engine's job matrix, for fleets beyond one machine: the canary's databases one job at a time, then the
+/// rest fleet.parallelism at a time; fleet.onFailure stop is fail-fast (the engine cancels the running jobs, and a cancelled
+/// deployment rolls back as on Ctrl-C).
+/// </summary>
+public sealed record FleetMatrix(IReadOnlyList<string> Canary, IReadOnlyList<string> Rest, int MaxParallel, bool FailFast)
+{
+    public static FleetMatrix Of(Fleet fleet) =>
+        new([.. fleet.Databases.Take(fleet.Settings.Canary)], [.. fleet.Databases.Skip(fleet.Settings.Canary)], fleet.Settings.Parallelism,
+            fleet.Settings.OnFailure == FleetFailurePolicy.Stop);
+
+    /// <summary>The step outputs a workflow reads with fromJSON: name=value lines for $GITHUB_OUTPUT.</summary>
+    public IReadOnlyList<string> GitHubOutputs =>
+    [
+        $"canary={System.Text.Json.JsonSerializer.Serialize(Canary)}",
+        $"rest={System.Text.Json.JsonSerializer.Serialize(Rest)}",
+        $"max-parallel={MaxParallel}",
+        $"fail-fast={(FailFast ? "true" : "false")}",
+    ];
+}

@@ -38,6 +38,7 @@ public sealed class HookEnvironmentTests : IDisposable
         Assert.Equal(applicationToken, seen["SCHOOL_API_TOKEN"]);
         Assert.Equal("ci", seen["DEPLOY_ENVIRONMENT"]);
         Assert.Equal("run-42", seen["DEPLOY_RUN_ID"]);
+        Assert.Equal("school", seen["DEPLOY_DATABASE"]);
         Assert.Equal("0.3", seen["DEPLOY_FROM_VERSION"]);
         Assert.Equal("0.4", seen["DEPLOY_TO_VERSION"]);
         Assert.Equal(appVersion, seen["DEPLOY_APP_VERSION"]);
@@ -71,7 +72,7 @@ public sealed class HookEnvironmentTests : IDisposable
         await sandbox.Runner(new ApplicationEnvironment(given, [])).RunAsync(HookKind.Start, new Hook { Command = "env > seen.env" }, HookSandbox.Facts, CancellationToken.None);
 
         // The shell sets PWD, SHLVL and _ itself.
-        string[] expected = [.. given.Keys, "PWD", "SHLVL", "_", "OLDPWD", "DEPLOY_ENVIRONMENT", "DEPLOY_RUN_ID", "DEPLOY_FROM_VERSION", "DEPLOY_TO_VERSION", "DEPLOY_APP_VERSION"];
+        string[] expected = [.. given.Keys, "PWD", "SHLVL", "_", "OLDPWD", "DEPLOY_ENVIRONMENT", "DEPLOY_RUN_ID", "DEPLOY_FROM_VERSION", "DEPLOY_TO_VERSION", "DEPLOY_APP_VERSION", "DEPLOY_DATABASE"];
         Assert.Empty(sandbox.ReadEnv("seen.env").Variables.Keys.Except(expected));
     }
 

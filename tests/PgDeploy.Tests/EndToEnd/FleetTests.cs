@@ -72,6 +72,14 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         Assert.True(Report().Databases[2].WindowSeconds > 0);
         Assert.Contains($"| {failing.Name} | 2 | deployed 0.1 -> 0.2", File.ReadAllText(Path.ChangeExtension(ReportPath(), ".md")));
 
+        // Beyond one machine: the same fleet as a GitHub Actions matrix, in the step outputs the fleet workflow reads.
+        var outputs = Path.Combine(root.Directory, "github-output");
+        var matrix = await DeploymentScenario.RunInAsync(root, launch with { Variables = new Dictionary<string, string> { ["GITHUB_OUTPUT"] = outputs } }, "FleetMatrix");
+        matrix.AssertExitCode(0);
+        Assert.Equal(
+            [$"canary=[\"{tenants[0].Name}\"]", $"rest=[{string.Join(',', tenants.Skip(1).Select(tenant => $"\"{tenant.Name}\""))}]", "max-parallel=2", "fail-fast=false"],
+            File.ReadAllLines(outputs));
+
         // One database by name, and only one of the fleet's; a step of the procedure needs the name.
         (await DeploymentScenario.RunInAsync(root, launch, "Status", "--database", tenants[0].Name)).AssertExitCode(0);
         var stranger = await DeploymentScenario.RunInAsync(root, launch, "Status", "--database", "postgres");

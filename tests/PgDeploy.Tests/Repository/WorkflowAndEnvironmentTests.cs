@@ -10,15 +10,34 @@ namespace PgDeploy.Tests.Repository;
 /// a deployment, so they are checked here.
 public sealed partial class WorkflowAndEnvironmentTests
 {
-    static string Workflow => Path.Combine(TestPaths.RepositoryRoot, ".github", "workflows", "deploy.yml");
+    static string Workflow => WorkflowFile("deploy.yml");
+    static string FleetWorkflow => WorkflowFile("deploy-fleet.yml");
+    static string WorkflowFile(string name) => Path.Combine(TestPaths.RepositoryRoot, ".github", "workflows", name);
     static string Environments => Path.Combine(TestPaths.RepositoryRoot, "environments");
 
-    [Fact]
-    public async Task The_deploy_workflow_passes_the_action_validator()
+    [Theory]
+    [InlineData("deploy.yml")]
+    [InlineData("deploy-fleet.yml")]
+    public async Task The_deploy_workflows_pass_the_action_validator(string name)
     {
-        var result = await ActionValidatorAsync(Workflow);
+        var result = await ActionValidatorAsync(WorkflowFile(name));
 
-        Assert.True(result.ExitCode == 0, $"action-validator rejected {Workflow}:{Environment.NewLine}{result.StandardOutput}{result.StandardError}");
+        Assert.True(result.ExitCode == 0, $"action-validator rejected {name}:{Environment.NewLine}{result.StandardOutput}{result.StandardError}");
+    }
+
+    [Fact]
+    public void Every_environment_the_fleet_workflow_offers_is_a_fleet_that_deploys_one_at_a_time_behind_its_fence()
+    {
+        var options = WorkflowEnvironmentOptions().Match(File.ReadAllText(FleetWorkflow));
+        Assert.True(options.Success, "the fleet workflow's environment input lists no options");
+
+        foreach (var name in options.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var settings = DeploymentEnvironment.Load(Environments, name).Settings;
+            Assert.NotNull(settings.Fleet);
+            Assert.NotEmpty(settings.Fence.Roles);
+            Assert.Equal(1, settings.Fleet.Parallelism);
+        }
     }
 
     [Fact]

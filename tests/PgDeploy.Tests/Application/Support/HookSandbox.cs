@@ -13,7 +13,7 @@ internal sealed class HookSandbox : IDisposable
 {
     public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    public static readonly DeploymentFacts Facts = new("ci", "run-42", FromVersion: "0.3", ToVersion: "0.4");
+    public static readonly DeploymentFacts Facts = new("ci", "run-42", FromVersion: "0.3", ToVersion: "0.4", Database: "school");
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("pgdeploy-hooks-").FullName;
 
