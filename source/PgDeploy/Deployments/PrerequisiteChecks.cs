@@ -103,10 +103,11 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         await using var connection = await site.OpenAsync(cancellationToken);
         var lint = await new ScriptLinter(request.SqlTools).LintAsync(plan, request.Catalog(), connection.PostgreSqlVersion, cancellationToken);
         findings.AddRange(lint.Findings);
+        // Each finding in build.log and the report, and under its script in Plan: a version's dozens of warnings would bury the console's checks.
         foreach (var finding in lint.Findings.Where(finding => !finding.Refuses))
-            Log.Warning("        {Finding}", finding);
+            Log.Debug("        {Finding}", finding);
         lint.ThrowIfRefused();
-        return lint.Figure;
+        return lint.Findings.Count > 0 ? $"{lint.Figure}; each in build.log, the report and Plan" : lint.Figure;
     }
 
     static string Describe(UpgradePlan plan) =>
@@ -130,7 +131,7 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
     {
         findings.AddRange(report.Findings);
         foreach (var finding in report.Findings.Where(finding => !finding.Refuses))
-            Log.Information("        {Finding}", finding);
+            Log.Debug("        {Finding}", finding);
         var refusals = report.Refusals.ToList();
         if (refusals.Count > 0)
             throw new DeploymentException(
@@ -138,7 +139,7 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
                 string.Join(Environment.NewLine, refusals.Select(finding => $"      {finding} Statement: {finding.StatementExcerpt}")));
         var skipped = report.Skipped.Count();
         return $"{report.Statements} statement(s), {report.Checked} data check(s) on today's rows: none would fail" +
-               (skipped > 0 ? $"; {skipped} not derivable (in the log)" : "");
+               (skipped > 0 ? $"; {skipped} not derivable (each in build.log and Plan)" : "");
     }
 
     /// The scripts' estimated time inside the fence against window.budget: over it, production refuses before anyone is fenced.
@@ -147,9 +148,9 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
         if (report.Throughput is null)
             return "not estimated: the server's throughput could not be measured (see the warning above)";
         foreach (var cost in report.Costs.Where(cost => cost.Work.Count > 0))
-            Log.Information("        {Cost}", cost.Describe());
+            Log.Debug("        {Cost}", cost.Describe());
         var total = report.EstimatedSeconds;
-        var figure = $"scripts est. {StatementCost.Format(total)} inside the fence (measured here: {report.Throughput}; an estimate)";
+        var figure = $"scripts est. {StatementCost.Format(total)} inside the fence (measured here: {report.Throughput}; an estimate, each statement's in build.log and Plan)";
         if (request.Settings.Window.Budget is not { } budget)
             return figure;
         if (total <= budget.TotalSeconds)

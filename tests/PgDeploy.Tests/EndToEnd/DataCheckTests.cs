@@ -81,9 +81,12 @@ public sealed class DataCheckTests(PostgresFixture postgres)
 
         run.AssertExitCode(0);
         Assert.Matches(@"ok    data checks: \d+ statement\(s\), \d+ data check\(s\) on today's rows: none would fail; \d+ not derivable", run.Output);
-        // Line 6 checks grade, which the changes to remark leave as it is today: derived, and it holds.
-        Assert.DoesNotContain("v0.2/005_holds.sql:6: info", run.Output);
-        Assert.Contains("v0.2/005_holds.sql:5: info [not-null] not derivable from today's data: v0.2/005_holds.sql:3 earlier in the plan changes grades.remark", run.Output);
+        // Line 6 checks grade, which the changes to remark leave as it is today: derived, and it holds. Each finding is in build.log,
+        // not on the console.
+        var log = scenario.Root.LastLog();
+        Assert.DoesNotContain("v0.2/005_holds.sql:6: info", log);
+        Assert.Contains("v0.2/005_holds.sql:5: info [not-null] not derivable from today's data: v0.2/005_holds.sql:3 earlier in the plan changes grades.remark", log);
+        Assert.DoesNotContain("v0.2/005_holds.sql:5: info", run.Output);
         Assert.Equal("0.2", (await scenario.Database.CurrentVersionAsync())?.ToString());
     }
 
@@ -104,7 +107,7 @@ public sealed class DataCheckTests(PostgresFixture postgres)
         var refused = await scenario.DeployAsync("0.2", "--yes");
 
         DeploymentScenario.AssertRefusedInPrerequisites(refused, "window estimate");
-        Assert.Matches(@"v0\.2/005_rewrite_grades\.sql:1: rewrite of grades \([0-9.]+ MB, ~[0-9,]+ rows\), ACCESS EXCLUSIVE lock, est\. [0-9.,]+ (ms|s)", refused.Output);
+        Assert.Matches(@"v0\.2/005_rewrite_grades\.sql:1: rewrite of grades \([0-9.]+ MB, ~[0-9,]+ rows\), ACCESS EXCLUSIVE lock, est\. [0-9.,]+ (ms|s)", scenario.Root.LastLog());
         Assert.Matches(@"over window\.budget 1 ms of 'ci': v0\.2/005_rewrite_grades\.sql [0-9.,]+ (ms|s)", refused.Output);
         await scenario.AssertUnchangedAsync(before, refused);
 

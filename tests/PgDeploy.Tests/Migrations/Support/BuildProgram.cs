@@ -228,6 +228,9 @@ internal sealed class BuildRoot : IDisposable
     /// <summary>TMPDIR of the build program, deleted with the root.</summary>
     public string TemporaryDirectory { get; }
 
+    /// <summary>The last run's build.log: every level, where the console has Information and up.</summary>
+    public string LastLog() => File.ReadAllText(Path.Combine(Directory, ".nuke", "temp", "build.log"));
+
     /// <summary>Everything the build program logged: build.log and the dated copies it keeps under .nuke/temp.</summary>
     public IEnumerable<string> LogFiles()
     {
