@@ -101,7 +101,7 @@ partial class Build
         var result = await BuildProgramProcess.Command(arguments)
             .WithStandardOutputPipe(PipeTarget.ToStream(Console.OpenStandardOutput()))
             .WithStandardErrorPipe(PipeTarget.ToStream(Console.OpenStandardError()))
-            .ExecuteAsync(cancellationToken);
+            .ExecuteAsync(CancellationToken.None, cancellationToken);
         return result.ExitCode;
     }
 }

@@ -17,13 +17,16 @@ public static class BuildProgramProcess
             .WithValidation(CommandResultValidation.None);
     }
 
-    /// <summary>Runs it with its output in <paramref name="logFile"/>; returns its exit code.</summary>
+    /// <summary>
+    /// Runs it with its output in <paramref name="logFile"/>; returns its exit code. Cancelled (Ctrl-C, SIGTERM), the child is
+    /// interrupted as an operator's Ctrl-C would, not killed: it rolls back what it started, and this waits for it.
+    /// </summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> arguments, string logFile, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         await using var log = File.CreateText(logFile);
         var pipe = PipeTarget.ToStream(log.BaseStream);
-        var result = await Command(arguments).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(cancellationToken);
+        var result = await Command(arguments).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(CancellationToken.None, cancellationToken);
         return result.ExitCode;
     }
 }
