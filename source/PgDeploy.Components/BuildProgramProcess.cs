@@ -26,7 +26,15 @@ public static class BuildProgramProcess
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         await using var log = File.CreateText(logFile);
         var pipe = PipeTarget.ToStream(log.BaseStream);
-        var result = await Command(arguments).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(CancellationToken.None, cancellationToken);
-        return result.ExitCode;
+        try
+        {
+            var result = await Command(arguments).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(CancellationToken.None, cancellationToken);
+            return result.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Graceful cancellation returns once the child has exited, after its own failure handling.
+            return ExitCodes.Interrupted;
+        }
     }
 }

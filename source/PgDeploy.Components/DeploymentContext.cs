@@ -189,8 +189,9 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
     {
         // Bad input found before the deployment could be made (an unknown environment, say) carries its own exit code.
         var thrown = result.Targets.Select(target => target.Failure).OfType<DeploymentException>().Select(failure => failure.ExitCode).ToList();
-        build.ExitCode = deployment?.ExitCode(interrupted: result.ExitCode == 130 || result.Targets.Any(target => target.Status == TargetStatus.Aborted))
-                         ?? (thrown.Count > 0 ? thrown.Max() : build.ExitCode);
+        var interrupted = result.ExitCode == ExitCodes.Interrupted || result.Targets.Any(target => target.Status == TargetStatus.Aborted);
+        build.ExitCode = deployment?.ExitCode(interrupted)
+                         ?? (interrupted ? ExitCodes.Interrupted : thrown.Count > 0 ? thrown.Max() : build.ExitCode);
         if (deployment is null)
             return;
         // A stage of a CI pipeline skips the others with --skip: they belong to the processes that run them.

@@ -28,7 +28,7 @@ public sealed class FleetDeployment(
         var stopped = false;
         foreach (var (wave, number) in fleet.Waves.Select((wave, index) => (wave, index + 1)))
         {
-            if (stopped)
+            if (stopped || cancellationToken.IsCancellationRequested)
             {
                 outcomes.AddRange(wave.Select(database => new FleetMemberOutcome(database, number, FleetMemberStatus.NotStarted, null, null, null, null, null, null, null)));
                 continue;
@@ -43,8 +43,9 @@ public sealed class FleetDeployment(
         }
 
         var report = new FleetReport(fleet.Environment, target.ToString(), fleet.Settings.OnFailure.ToString().ToLowerInvariant(), DateTimeOffset.UtcNow, outcomes);
-        await JsonReport.WriteAsync(Path.Combine(reportDirectory, "fleet.json"), report, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(reportDirectory, "fleet.md"), report.Markdown(), cancellationToken);
+        // Written also when the run was interrupted: it says which databases were not started.
+        await JsonReport.WriteAsync(Path.Combine(reportDirectory, "fleet.json"), report, CancellationToken.None);
+        await File.WriteAllTextAsync(Path.Combine(reportDirectory, "fleet.md"), report.Markdown(), CancellationToken.None);
         return report;
     }
 
@@ -53,9 +54,10 @@ public sealed class FleetDeployment(
         var before = await VersionAsync(database, cancellationToken);
         var stopwatch = Stopwatch.StartNew();
         var (exitCode, log) = await deployOne(database, cancellationToken);
-        var after = await VersionAsync(database, cancellationToken);
+        // Read also after an interrupt: the child has rolled back and exited, and the report must say where it ended.
+        var after = await VersionAsync(database, CancellationToken.None);
         var status = exitCode != ExitCodes.Succeeded ? FleetMemberStatus.Failed : before == after ? FleetMemberStatus.UpToDate : FleetMemberStatus.Deployed;
-        var window = status == FleetMemberStatus.Deployed ? await WindowAsync(database, cancellationToken) : null;
+        var window = status == FleetMemberStatus.Deployed ? await WindowAsync(database, CancellationToken.None) : null;
         // Its first error as the build program printed it, quoted for the person reading the fleet's report.
         var error = status == FleetMemberStatus.Failed ? File.ReadLines(log).FirstOrDefault(line => line.StartsWith("[ERR] ", StringComparison.Ordinal))?[6..] : null;
         return new FleetMemberOutcome(database, wave, status, exitCode, before, after, window?.TotalSeconds, stopwatch.Elapsed.TotalSeconds, log, error);
@@ -94,7 +96,7 @@ public sealed record FleetMemberOutcome(
         FleetMemberStatus.Deployed => $"deployed {VersionBefore ?? "empty"} -> {VersionAfter}, window {WindowSeconds:0.0} s",
         FleetMemberStatus.UpToDate => $"already at {VersionAfter}",
         FleetMemberStatus.Failed => $"failed (exit {ExitCode}), at {VersionAfter ?? "no version"}: {Error ?? "see its log"} (log {Log})",
-        _ => "not started: an earlier wave failed",
+        _ => "not started: an earlier wave failed, or the run was interrupted",
     };
 }
 

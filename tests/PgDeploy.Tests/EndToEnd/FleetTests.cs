@@ -90,11 +90,55 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         Assert.Contains("Environment 'tenants' is a fleet of databases: name one with --database <name>", unnamed.Output);
     }
 
-    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure) =>
+    [Fact]
+    public async Task An_interrupted_fleet_interrupts_the_running_database_which_rolls_back_starts_no_other_and_the_next_Deploy_finishes()
+    {
+        var tenants = new[] { await TestDatabase.CreateAsync(postgres), await TestDatabase.CreateAsync(postgres) };
+        SchoolReleases.WriteTo(root.Migrations);
+        Configure(tenants, "continue");
+        var launch = new BuildLaunch { Environment = Environment, ConnectionString = postgres.ServerConnectionString };
+        (await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.1")).AssertExitCode(0);
+        var before = await Task.WhenAll(tenants.Select(tenant => tenant.DumpWholeAsync()));
+        // The first tenant's application is slow to stop: its stop hook is where the operator's Ctrl-C finds the fleet.
+        var stopping = Path.Combine(root.Directory, "stop-hook-started");
+        Configure(tenants, "continue", new { stop = new { command = $"touch '{stopping}' && sleep 30", timeout = "2min" } });
+
+        using var fleet = await BuildProgram.StartAsync(root, launch, "Deploy", "--version", "0.2");
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!File.Exists(stopping) && !fleet.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(File.Exists(stopping), $"The first tenant's stop hook did not start:{System.Environment.NewLine}{fleet.Output}");
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", fleet.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var exitCode = await fleet.WaitForExitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(exitCode == 130, $"The fleet exited {exitCode}, not 130:{System.Environment.NewLine}{fleet.Output}");
+        Assert.Equal(["failed", "not-started"], Report().Databases.Select(database => database.Status));
+        Assert.Equal(130, Report().Databases[0].ExitCode);
+        for (var index = 0; index < tenants.Length; index++)
+        {
+            DumpAssert.Identical(before[index], await tenants[index].DumpWholeAsync(), $"dump of tenant {index + 1}");
+        }
+
+        Configure(tenants, "continue");
+        var again = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+        again.AssertExitCode(0);
+        Assert.Equal(["deployed", "deployed"], Report().Databases.Select(database => database.Status));
+    }
+
+    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure, object? hooks = null) =>
         root.WriteEnvironment(JsonSerializer.Serialize(new
         {
             production = false,
             fleet = new { databases = tenants.Select(tenant => tenant.Name), canary = 1, parallelism = 2, onFailure },
+            hooks = hooks ?? new { },
         }), Environment);
 
     private string ReportPath() =>
@@ -105,7 +149,7 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
 
     private sealed record FleetReportFile(IReadOnlyList<FleetMemberFile> Databases);
 
-    private sealed record FleetMemberFile(string Database, int Wave, string Status, string? VersionAfter, double? WindowSeconds);
+    private sealed record FleetMemberFile(string Database, int Wave, string Status, int? ExitCode, string? VersionAfter, double? WindowSeconds);
 
     public void Dispose() => root.Dispose();
 }
