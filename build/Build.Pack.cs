@@ -9,8 +9,9 @@ partial class Build
     [Parameter("Version of the packages (default: VersionPrefix in Directory.Build.props)")]
     readonly string? PackageVersion;
 
+    /// The sources are those of the repository this build program was built from; --root only says where .nuke/temp is.
     Target Pack => _ => _
         .Description("Pack TargetEngine, PgDeploy, PgDeploy.Components and the dotnet new template PgDeploy.Templates into --output")
         .Executes(async cancellationToken =>
-            ReportSummary(await new PackageBuilder(RootDirectory, Output ?? TemporaryDirectory / "packages", PackageVersion).PackAsync(TemporaryDirectory / "template", cancellationToken)));
+            ReportSummary(await new PackageBuilder(Upgrade.BuildRepository, Output ?? TemporaryDirectory / "packages", PackageVersion).PackAsync(TemporaryDirectory / "template", cancellationToken)));
 }

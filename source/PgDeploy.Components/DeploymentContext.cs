@@ -26,12 +26,16 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
     Deployment? deployment;
 
     /// <summary>
-    /// The SQL tools build.sh installed beside the build program, wherever --root points (the build records its repository as
-    /// AssemblyMetadata BuildRepositoryRoot); else those under the root.
+    /// The repository the build program was built from (recorded as AssemblyMetadata BuildRepositoryRoot), wherever --root points;
+    /// else the root. Its tools belong to the build, as NUKE's do.
     /// </summary>
-    public SqlTools SqlTools => SqlTools.In(
-        build.GetType().Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(metadata => metadata.Key == "BuildRepositoryRoot")?.Value
-        ?? build.RootDirectory);
+    public AbsolutePath BuildRepository =>
+        build.GetType().Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(metadata => metadata.Key == "BuildRepositoryRoot")?.Value is { } recorded
+            ? (AbsolutePath)recorded
+            : build.RootDirectory;
+
+    /// <summary>The SQL tools build.sh installed in the build's repository.</summary>
+    public SqlTools SqlTools => SqlTools.In(BuildRepository);
 
     /// <summary>The local environment needs nothing installed but PostgreSQL: its cluster lives under .nuke/temp.</summary>
     public AbsolutePath LocalClusterDirectory => build.TemporaryDirectory / "postgres";
@@ -123,11 +127,11 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
     public async Task<string> DeployFleetAsync(CancellationToken cancellationToken)
     {
         var target = TargetVersion!.Value;
-        if (Environment.Settings.Fence.Roles.Count > 0 && Environment.Settings.Fleet!.Parallelism > 1)
+        if (Environment.Settings.Fence is { Scope: FenceScope.Roles, Roles.Count: > 0 } && Environment.Settings.Fleet!.Parallelism > 1)
             throw new DeploymentRefusedException(
-                $"Fleet '{build.TargetEnv}' deploys {Environment.Settings.Fleet.Parallelism} databases at a time and fences the roles {string.Join(", ", Environment.Settings.Fence.Roles)}: " +
-                "a role's NOLOGIN holds for the whole server, so one deployment's Restart would lift the fence of another still running. " +
-                "Set fleet.parallelism to 1, or leave fence.roles empty for this fleet; nothing was changed.");
+                $"Fleet '{build.TargetEnv}' deploys {Environment.Settings.Fleet.Parallelism} databases at a time and fences the roles {string.Join(", ", Environment.Settings.Fence.Roles)} " +
+                "with fence.scope roles: a role's NOLOGIN holds for the whole server, so one deployment's Restart would lift the fence of another still running. " +
+                "Leave out fence.scope (a fleet's fence is per database by default), or set fleet.parallelism to 1; nothing was changed.");
         if (Environment.Settings.Production && !build.Yes)
             throw new DeploymentRefusedException(
                 $"Fleet '{build.TargetEnv}' is production and its databases deploy without a terminal each: review the plan " +

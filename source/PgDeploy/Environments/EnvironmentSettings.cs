@@ -43,8 +43,8 @@ public sealed record EnvironmentSettings
     {
         try
         {
-            return JsonSerializer.Deserialize<EnvironmentSettings>(File.ReadAllText(path), Options)
-                   ?? throw new JsonException("the file is empty");
+            var settings = JsonSerializer.Deserialize<EnvironmentSettings>(File.ReadAllText(path), Options) ?? throw new JsonException("the file is empty");
+            return settings with { Fence = settings.Fence with { Scope = settings.Fence.Scope ?? (settings.Fleet is null ? FenceScope.Roles : FenceScope.Database) } };
         }
         catch (JsonException exception)
         {
@@ -107,7 +107,12 @@ public sealed record FenceSettings
     public IReadOnlyList<string> Roles { get; init; } = [];
     /// How long to wait for the application's sessions to end before failing.
     public TimeSpan SessionDrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// `roles`: the roles become NOLOGIN, on the whole server. `database`: their CONNECT on this database is revoked, so that
+    /// a role shared by many databases (a fleet's tenants) still works on the others. Unset: `database` for a fleet, else `roles`.
+    public FenceScope? Scope { get; init; }
 }
+
+public enum FenceScope { Roles, Database }
 
 /// A shell command (run with `sh -c`) or an HTTP call. It sees the environment and .env without the runner's own
 /// credentials (DATABASE_URL_*_CLI, PG*), plus DEPLOY_ENVIRONMENT, DEPLOY_RUN_ID, DEPLOY_FROM_VERSION, DEPLOY_TO_VERSION
@@ -169,8 +174,8 @@ public sealed record FleetSettings
     /// How many databases deploy first, alone and one after the other, before any other starts.
     public int Canary { get; init; } = 1;
 
-    /// Deployments at a time after the canary. Above 1 only without fence.roles: a role's NOLOGIN is cluster wide, so two
-    /// deployments at once would lift each other's fence.
+    /// Deployments at a time after the canary. Above 1 not with fence.scope roles: a role's NOLOGIN is cluster wide, so two
+    /// deployments at once would lift each other's fence; a fleet's default, fence.scope database, fences each database alone.
     public int Parallelism { get; init; } = 1;
 
     /// `stop`: after a failure no later wave starts (the running wave finishes); `continue`: every database is tried.

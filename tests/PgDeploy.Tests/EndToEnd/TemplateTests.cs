@@ -29,7 +29,9 @@ public sealed class TemplateTests : IDisposable
         // A version of this run's own: NuGet's cache would hand an earlier run's packages of the same version to the restore.
         var version = $"0.5.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
 
-        var pack = await RunAsync("dotnet", [await BuildProgram.PathAsync(BuildProgram.SchoolBuild), "Pack", "--root", TestPaths.RepositoryRoot, "--output", Packages, "--package-version", version], TestPaths.RepositoryRoot);
+        // The build packs the repository it was built from; its own logs go under the workspace, not the repository's .nuke/temp.
+        Directory.CreateDirectory(Path.Combine(workspace, ".nuke"));
+        var pack = await RunAsync("dotnet", [await BuildProgram.PathAsync(BuildProgram.SchoolBuild), "Pack", "--root", workspace, "--output", Packages, "--package-version", version], workspace);
         Assert.True(pack.IsSuccess, pack.StandardOutput);
         Assert.Equal(
             new[] { "PgDeploy", "PgDeploy.Components", "PgDeploy.Templates", "TargetEngine" }.Select(id => $"{id}.{version}.nupkg"),

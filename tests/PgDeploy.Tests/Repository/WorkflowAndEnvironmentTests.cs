@@ -26,7 +26,7 @@ public sealed partial class WorkflowAndEnvironmentTests
     }
 
     [Fact]
-    public void Every_environment_the_fleet_workflow_offers_is_a_fleet_that_deploys_one_at_a_time_behind_its_fence()
+    public void Every_environment_the_fleet_workflow_offers_is_a_fleet_fenced_per_database()
     {
         var options = WorkflowEnvironmentOptions().Match(File.ReadAllText(FleetWorkflow));
         Assert.True(options.Success, "the fleet workflow's environment input lists no options");
@@ -36,7 +36,7 @@ public sealed partial class WorkflowAndEnvironmentTests
             var settings = DeploymentEnvironment.Load(Environments, name).Settings;
             Assert.NotNull(settings.Fleet);
             Assert.NotEmpty(settings.Fence.Roles);
-            Assert.Equal(1, settings.Fleet.Parallelism);
+            Assert.Equal(FenceScope.Database, settings.Fence.Scope);
         }
     }
 

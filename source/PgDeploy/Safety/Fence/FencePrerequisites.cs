@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using PgDeploy.Environments;
 
 namespace PgDeploy.Safety.Fence;
 
@@ -11,7 +12,8 @@ namespace PgDeploy.Safety.Fence;
 /// not alter the roles, end their sessions, or set the database's default and comment, and a LOGIN role
 /// that is a member of an application role (it keeps the application's privileges while fenced).
 /// What does not: an application role that owns the database. NOLOGIN rejects the owner like anyone
-/// else (REVOKE CONNECT would not), and the runner can still end its sessions.
+/// else, and the runner can still end its sessions. A per-database fence (fence.scope database) needs no
+/// CREATEROLE, but a revoke that holds: it is tried in a transaction that is rolled back.
 static class FencePrerequisites
 {
     sealed record RoleRow(string Name, bool Exists, bool IsSuperuser, bool IsRunner, bool RunnerCanAlter, bool RunnerCanEndSessions);
@@ -20,7 +22,7 @@ static class FencePrerequisites
 
     sealed record MemberRow(string Member, string Role);
 
-    public static async Task<FenceCheck> CheckAsync(NpgsqlConnection connection, IReadOnlyList<string> roles, CancellationToken cancellationToken)
+    public static async Task<FenceCheck> CheckAsync(NpgsqlConnection connection, IReadOnlyList<string> roles, FenceScope scope, CancellationToken cancellationToken)
     {
         var runner = await connection.QuerySingleAsync<Runner>(new CommandDefinition(
             """
@@ -51,7 +53,9 @@ static class FencePrerequisites
             ORDER BY r.position
             """, new { roles = roles.ToArray() }, cancellationToken: cancellationToken));
         foreach (var role in rows)
-            problems.AddRange(ProblemsOf(role, runner));
+            problems.AddRange(ProblemsOf(role, runner, scope));
+        if (scope == FenceScope.Database && runner.OwnsDatabase && rows.All(role => role.Exists && !role.IsRunner))
+            problems.AddRange((await TryRevokeAsync(connection, runner.Database, roles, cancellationToken)).Select(role => DatabaseConnect.Problem(role, runner.Database)));
 
         var members = await connection.QueryAsync<MemberRow>(new CommandDefinition(
             """
@@ -67,7 +71,16 @@ static class FencePrerequisites
         return new FenceCheck(runner.Database, problems);
     }
 
-    static IEnumerable<string> ProblemsOf(RoleRow role, Runner runner)
+    /// The roles that could still connect after the revoke, found by doing it and rolling it back.
+    static async Task<IReadOnlyList<string>> TryRevokeAsync(NpgsqlConnection connection, string database, IReadOnlyList<string> roles, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var (_, stillConnect) = await DatabaseConnect.RevokeAsync(connection, transaction, database, roles, cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+        return stillConnect;
+    }
+
+    static IEnumerable<string> ProblemsOf(RoleRow role, Runner runner, FenceScope scope)
     {
         if (!role.Exists)
         {
@@ -76,8 +89,14 @@ static class FencePrerequisites
         }
         if (role.IsRunner)
         {
-            yield return $"the runner connects as '{role.Name}', one of the application's roles, and NOLOGIN would lock it out before it could lift the fence: " +
-                         "connect the runner as a role of its own";
+            yield return $"the runner connects as '{role.Name}', one of the application's roles, and {(scope == FenceScope.Database ? "the revoked CONNECT" : "NOLOGIN")} " +
+                         "would lock it out before it could lift the fence: connect the runner as a role of its own";
+            yield break;
+        }
+        if (scope == FenceScope.Database)
+        {
+            if (!role.RunnerCanEndSessions)
+                yield return $"the runner '{runner.Name}' may not end the sessions of '{role.Name}': GRANT pg_signal_backend TO {runner.Name}";
             yield break;
         }
         if (role.IsSuperuser && !runner.IsSuperuser)

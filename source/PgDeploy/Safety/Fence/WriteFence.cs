@@ -4,19 +4,21 @@ using PgDeploy.Environments;
 
 namespace PgDeploy.Safety.Fence;
 
-/// Keeps the application's roles from writing while the database is upgraded: they become NOLOGIN,
-/// their sessions on the database are ended, and new sessions are read-only by default as a guard rail.
+/// Keeps the application's roles from writing while the database is upgraded: they become NOLOGIN (or, with fence.scope
+/// database, lose CONNECT on this database only), their sessions on the database are ended, and new sessions are read-only
+/// by default as a guard rail.
 /// The fence lives in the catalog, with its record in the database comment (see FenceRecordStore), so it
 /// outlives the runner: a crashed deployment leaves it up, and MaintenanceOff lifts it later.
 public sealed class WriteFence(string connectionString, FenceSettings settings)
 {
     readonly IReadOnlyList<string> roles = [.. settings.Roles.Distinct(StringComparer.Ordinal)];
+    readonly FenceScope scope = settings.Scope ?? FenceScope.Roles;
 
     /// Whether the fence can hold, checked without changing anything; the Prerequisites target calls it.
     public async Task<FenceCheck> CheckAsync(CancellationToken cancellationToken)
     {
         await using var connection = await RunnerConnection.OpenAsync(connectionString, "fence check", cancellationToken);
-        return await FencePrerequisites.CheckAsync(connection, roles, cancellationToken);
+        return await FencePrerequisites.CheckAsync(connection, roles, scope, cancellationToken);
     }
 
     /// Raises the fence, or completes one already up (raising twice is safe), then ends the
@@ -25,7 +27,7 @@ public sealed class WriteFence(string connectionString, FenceSettings settings)
     public async Task<FenceRaised> RaiseAsync(string runId, CancellationToken cancellationToken)
     {
         await using var connection = await RunnerConnection.OpenAsync(connectionString, $"fence {runId}", cancellationToken);
-        var check = await FencePrerequisites.CheckAsync(connection, roles, cancellationToken);
+        var check = await FencePrerequisites.CheckAsync(connection, roles, scope, cancellationToken);
         check.ThrowIfCannotHold();
 
         var database = check.Database;
@@ -36,12 +38,30 @@ public sealed class WriteFence(string connectionString, FenceSettings settings)
         {
             var stored = await FenceRecordStore.ReadAsync(connection, transaction, cancellationToken);
             wasAlreadyUp = stored.Record is not null;
-            fenced = await RoleLogins.DisableAsync(connection, transaction, roles, cancellationToken);
-            var disabledNow = fenced.Where(role => role.CouldLogInBefore).Select(role => role.Name);
+            string[] disabledNow = [], revokedNow = [];
+            if (scope == FenceScope.Database)
+            {
+                (fenced, var stillConnect) = await DatabaseConnect.RevokeAsync(connection, transaction, database, roles, cancellationToken);
+                // Checked before the commit: a fence that would not hold is rolled back, never left half up.
+                if (stillConnect.Count > 0)
+                    new FenceCheck(database, [.. stillConnect.Select(role => DatabaseConnect.Problem(role, database))]).ThrowIfCannotHold();
+                revokedNow = [.. fenced.Where(role => role.CouldLogInBefore).Select(role => role.Name)];
+            }
+            else
+            {
+                fenced = await RoleLogins.DisableAsync(connection, transaction, roles, cancellationToken);
+                disabledNow = [.. fenced.Where(role => role.CouldLogInBefore).Select(role => role.Name)];
+            }
+
             record = stored.Record is { } existing
-                ? existing with { DisabledRoles = [.. existing.DisabledRoles.Union(disabledNow)] }
-                : new FenceRecord(runId, await ServerTimeAsync(connection, transaction, cancellationToken), [.. disabledNow],
-                    await ReadOnlyGuardRail.ReadDatabaseValueAsync(connection, transaction, cancellationToken), stored.OtherComment);
+                ? existing with
+                {
+                    DisabledRoles = [.. existing.DisabledRoles.Union(disabledNow)],
+                    RevokedConnect = existing.RevokedConnect is null && revokedNow.Length == 0 ? null : [.. (existing.RevokedConnect ?? []).Union(revokedNow)],
+                }
+                : new FenceRecord(runId, await ServerTimeAsync(connection, transaction, cancellationToken), disabledNow,
+                    await ReadOnlyGuardRail.ReadDatabaseValueAsync(connection, transaction, cancellationToken), stored.OtherComment,
+                    scope == FenceScope.Database ? revokedNow : null);
             await ReadOnlyGuardRail.RaiseAsync(connection, transaction, database, cancellationToken);
             await FenceRecordStore.WriteAsync(connection, transaction, database, record, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -64,7 +84,8 @@ public sealed class WriteFence(string connectionString, FenceSettings settings)
         IReadOnlyList<string> missing;
         try
         {
-            missing = await RoleLogins.EnableAsync(connection, transaction, record.DisabledRoles, cancellationToken);
+            missing = [.. await RoleLogins.EnableAsync(connection, transaction, record.DisabledRoles, cancellationToken),
+                       .. await DatabaseConnect.GrantAsync(connection, transaction, database, record.RevokedConnect ?? [], cancellationToken)];
             await ReadOnlyGuardRail.RestoreAsync(connection, transaction, database, record.PreviousReadOnlyDefault, cancellationToken);
             await FenceRecordStore.RemoveAsync(connection, transaction, database, record, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -76,7 +97,7 @@ public sealed class WriteFence(string connectionString, FenceSettings settings)
                 $"The write fence on database '{database}' cannot be lifted by '{connection.UserName}': {exception.MessageText}. Nothing was changed, the fence is still up. " +
                 "Run MaintenanceOff with the deployment's connection (a role that owns the database and has CREATEROLE, or a superuser).", exception);
         }
-        return new FenceLifted(database, record, [.. record.DisabledRoles.Except(missing)], missing);
+        return new FenceLifted(database, record, [.. record.FencedRoles.Except(missing)], missing);
     }
 
     public async Task<FenceStatus> StatusAsync(CancellationToken cancellationToken)

@@ -51,10 +51,10 @@ sealed class FenceScenario : IAsyncDisposable
     public WriteFence Fence(IReadOnlyList<string> appRoles, string? runner = null, TimeSpan? drainTimeout = null) =>
         new(ConnectionStringAs(runner ?? Runner), new FenceSettings { Roles = appRoles, SessionDrainTimeout = drainTimeout ?? TimeSpan.FromSeconds(10) });
 
-    public string ConnectionStringAs(string role, string? applicationName = null) =>
+    public string ConnectionStringAs(string role, string? applicationName = null, string? database = null) =>
         new NpgsqlConnectionStringBuilder(superuserConnectionString)
         {
-            Username = role, Password = password, Pooling = false, ApplicationName = applicationName ?? "fence tests",
+            Username = role, Password = password, Pooling = false, ApplicationName = applicationName ?? "fence tests", Database = database ?? Database,
         }.ConnectionString;
 
     public async Task<NpgsqlConnection> ConnectAsync(string role, string? applicationName = null)

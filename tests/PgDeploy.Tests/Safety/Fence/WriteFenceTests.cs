@@ -1,5 +1,7 @@
 using Dapper;
 using Npgsql;
+using PgDeploy.Environments;
+using PgDeploy.Postgres;
 using PgDeploy.Safety.Fence;
 using PgDeploy.Tests.Fixtures;
 
@@ -239,4 +241,61 @@ public sealed class WriteFenceTests(PostgresFixture postgres)
 
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
     }
+
+    [Fact]
+    public async Task A_per_database_fence_keeps_a_shared_role_out_of_this_database_only_and_lifting_gives_its_grant_back()
+    {
+        await using var scenario = await FenceScenario.CreateAsync(postgres);
+        var other = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync()).Database!;
+        // The tenants' usual setup: CONNECT is each role's own grant, not PUBLIC's.
+        foreach (var database in new[] { scenario.Database, other })
+        {
+            await scenario.AsSuperuserAsync($"REVOKE CONNECT ON DATABASE {DatabaseAdmin.QuoteIdentifier(database)} FROM PUBLIC; GRANT CONNECT ON DATABASE {DatabaseAdmin.QuoteIdentifier(database)} TO {scenario.App}");
+        }
+
+        var aclBefore = await AclAsync(scenario);
+        await using var appSession = await scenario.ConnectAsync(scenario.App, "tenant-service");
+        var fence = new WriteFence(scenario.ConnectionStringAs(scenario.Runner), new FenceSettings { Roles = [scenario.App], Scope = FenceScope.Database, SessionDrainTimeout = TimeSpan.FromSeconds(10) });
+
+        var raised = await fence.RaiseAsync("run-1", CancellationToken.None);
+
+        Assert.Contains($"{scenario.App} cannot connect to it", raised.Describe());
+        Assert.Equal([appSession.ProcessID], raised.EndedSessions.Select(session => session.Pid));
+        var rejected = await Assert.ThrowsAsync<PostgresException>(() => scenario.ConnectAsync(scenario.App));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, rejected.SqlState);
+        Assert.True(await scenario.CanLogInAsync(scenario.App), "A per-database fence leaves the role's LOGIN alone.");
+        await using (var elsewhere = new NpgsqlConnection(scenario.ConnectionStringAs(scenario.App, database: other)))
+        {
+            await elsewhere.OpenAsync();
+            Assert.Equal(1, await elsewhere.ExecuteScalarAsync<int>("SELECT 1"));
+        }
+
+        Assert.Contains($"{scenario.App} cannot connect to it", (await fence.StatusAsync(CancellationToken.None)).Describe());
+
+        var lifted = await fence.LiftAsync(CancellationToken.None);
+
+        Assert.Contains($"{scenario.App} can connect to it again", lifted.Describe());
+        Assert.Equal(aclBefore, await AclAsync(scenario));
+        await using var back = await scenario.ConnectAsync(scenario.App);
+        Assert.Equal(1, await back.ExecuteAsync("INSERT INTO grades VALUES (1, 90)"));
+    }
+
+    [Fact]
+    public async Task A_per_database_fence_that_PUBLIC_would_get_around_is_refused_before_anything_changes()
+    {
+        await using var scenario = await FenceScenario.CreateAsync(postgres);
+        var fence = new WriteFence(scenario.ConnectionStringAs(scenario.Runner), new FenceSettings { Roles = [scenario.App], Scope = FenceScope.Database });
+
+        var check = await fence.CheckAsync(CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<DeploymentException>(() => fence.RaiseAsync("run-1", CancellationToken.None));
+
+        Assert.Contains($"'{scenario.App}' could still connect to database '{scenario.Database}' after REVOKE CONNECT: PUBLIC", Assert.Single(check.Problems));
+        Assert.Contains($"REVOKE CONNECT ON DATABASE {scenario.Database} FROM PUBLIC", refused.Message);
+        Assert.Null(await AclAsync(scenario));
+        Assert.False((await fence.StatusAsync(CancellationToken.None)).IsUp);
+        await using var app = await scenario.ConnectAsync(scenario.App);
+    }
+
+    static Task<string?> AclAsync(FenceScenario scenario) =>
+        scenario.QueryAsSuperuserAsync<string?>("SELECT datacl::text FROM pg_database WHERE datname = @database", new { database = scenario.Database });
 }
