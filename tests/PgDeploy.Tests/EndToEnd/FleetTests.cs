@@ -28,8 +28,18 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
             tenants.Add(await TestDatabase.CreateAsync(postgres));
         }
 
+        // The tenants' application logs in as one shared role, whose CONNECT is its own grant on each tenant: the fleet's fence is
+        // per database, so two tenants deploy at once while the others keep their application.
+        var app = $"tenant_app_{Guid.NewGuid():N}"[..24];
+        await tenants[0].ExecuteAsync($"CREATE ROLE {app} LOGIN");
+        foreach (var tenant in tenants)
+        {
+            await tenant.ExecuteAsync($"REVOKE CONNECT ON DATABASE {tenant.Name} FROM PUBLIC; GRANT CONNECT ON DATABASE {tenant.Name} TO {app}");
+        }
+
+        var acls = await Task.WhenAll(tenants.Select(AclAsync));
         SchoolReleases.WriteTo(root.Migrations);
-        Configure(tenants, "stop");
+        Configure(tenants, "stop", fenceRoles: [app]);
         var launch = new BuildLaunch { Environment = Environment, ConnectionString = postgres.ServerConnectionString };
 
         var first = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.1");
@@ -54,7 +64,7 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
             DumpAssert.Identical(before[index], await tenants[index].DumpWholeAsync(), $"dump of tenant {index + 1}");
         }
 
-        Configure(tenants, "continue");
+        Configure(tenants, "continue", fenceRoles: [app]);
         var continued = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
 
         continued.AssertExitCode(1);
@@ -70,6 +80,8 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(["up-to-date", "up-to-date", "deployed", "up-to-date", "up-to-date"], Report().Databases.Select(database => database.Status));
         Assert.All(Report().Databases, database => Assert.Equal("0.2", database.VersionAfter));
         Assert.True(Report().Databases[2].WindowSeconds > 0);
+        // Every fence lifted: each tenant's grants are as before.
+        Assert.Equal(acls, await Task.WhenAll(tenants.Select(AclAsync)));
         Assert.Contains($"| {failing.Name} | 2 | deployed 0.1 -> 0.2", File.ReadAllText(Path.ChangeExtension(ReportPath(), ".md")));
 
         // Beyond one machine: the same fleet as a GitHub Actions matrix, in the step outputs the fleet workflow reads.
@@ -88,6 +100,13 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         var unnamed = await DeploymentScenario.RunInAsync(root, launch, "MaintenanceOn", "--version", "0.2");
         unnamed.AssertExitCode(2);
         Assert.Contains("Environment 'tenants' is a fleet of databases: name one with --database <name>", unnamed.Output);
+
+        foreach (var tenant in tenants)
+        {
+            await tenant.ExecuteAsync($"REVOKE CONNECT ON DATABASE {tenant.Name} FROM {app}");
+        }
+
+        await tenants[0].ExecuteAsync($"DROP ROLE {app}");
     }
 
     [Fact]
@@ -133,13 +152,17 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(["deployed", "deployed"], Report().Databases.Select(database => database.Status));
     }
 
-    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure, object? hooks = null) =>
+    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure, object? hooks = null, string[]? fenceRoles = null) =>
         root.WriteEnvironment(JsonSerializer.Serialize(new
         {
             production = false,
             fleet = new { databases = tenants.Select(tenant => tenant.Name), canary = 1, parallelism = 2, onFailure },
             hooks = hooks ?? new { },
+            fence = new { roles = fenceRoles ?? [] },
         }), Environment);
+
+    private static async Task<string?> AclAsync(TestDatabase tenant) =>
+        await tenant.ScalarAsync<string?>($"SELECT datacl::text FROM pg_database WHERE datname = '{tenant.Name}'");
 
     private string ReportPath() =>
         Directory.GetDirectories(Path.Combine(root.Directory, ".nuke", "temp", "fleets")).Order(StringComparer.Ordinal).Select(folder => Path.Combine(folder, "fleet.json")).Last(File.Exists);
