@@ -38,7 +38,8 @@ public sealed class ComponentBuildTests(PostgresFixture postgres)
 
         plan.AssertExitCode(0);
         var steps = Regex.Matches(plan.Output, @"^\s+\d+\. (\w+)", RegexOptions.Multiline).Select(match => match.Groups[1].Value).ToList();
-        Assert.Equal(["Compile", .. Upgrade[..^1], "Rollback", "Deploy", "Release"], steps);
+        Assert.Equal(["Compile", .. Upgrade[..^1], "Rollback", "DeployFleet", "Deploy", "Release"], steps);
+        Assert.Contains("DeployFleet    OnlyWhen: Upgrade.IsFleetRun", plan.Output);
 
         var release = await scenario.RunAsync(app, "--version", "0.1");
 
