@@ -48,7 +48,8 @@ partial class Build
         if (exitCode != expected || logins is { Passed: false } || !health.Contains($"\"appVersion\":\"{apiVersion}\""))
             throw new DeploymentException(
                 $"The demo's deployment ended with exit code {exitCode} (expected {expected}), the API answers {health} (expected the {apiVersion} build)" +
-                $"{(logins is { Passed: false } ? $" and {logins.FailedLegacyIds.Count} sampled users could not log in" : "")}; see its report {report}.");
+                $"{(logins is { Passed: false } ? $" and {logins.FailedLegacyIds.Count} sampled users could not log in" : "")}; see its report {report} " +
+                $"and its log {DeploymentLogDirectory / "build.log"}.");
         ReportSummary(logins is null
             ? "rolled back as injected; the v0.3 API answers again"
             : $"deployed 0.4; {Window(DeploymentJournal.Load(DeploymentJournal.DefaultPath(TemporaryDirectory / "deployments", identity))!)}; " +
@@ -92,13 +93,16 @@ partial class Build
             .ExecuteAsync(cancellationToken);
     }
 
+    /// The deployment's own build.log, apart from the Demo's.
+    AbsolutePath DeploymentLogDirectory => TemporaryDirectory / "demo";
+
     async Task<int> DeployInChildProcessAsync(CancellationToken cancellationToken)
     {
         string[] arguments = ["Deploy", "--version", "0.4", "--target-env", Parameters.TargetEnv, "--root", RootDirectory, "--migrations-dir", Parameters.MigrationsDirectory,
             .. Parameters.InjectFailure is { } target ? ["--inject-failure", target.ToString()] : Array.Empty<string>()];
         // The demo's idle pooled sessions on the database would stop Backup from cloning it (a template may have no other session).
         NpgsqlConnection.ClearAllPools();
-        var result = await BuildProgramProcess.Command(arguments)
+        var result = await BuildProgramProcess.Command(arguments, DeploymentLogDirectory)
             .WithStandardOutputPipe(PipeTarget.ToStream(Console.OpenStandardOutput()))
             .WithStandardErrorPipe(PipeTarget.ToStream(Console.OpenStandardError()))
             .ExecuteAsync(CancellationToken.None, cancellationToken);

@@ -7,34 +7,38 @@ namespace PgDeploy.Components;
 public static class BuildProgramProcess
 {
     /// <summary>The command, without validation of its exit code: the caller reads it.</summary>
-    public static Command Command(IReadOnlyList<string> arguments)
+    /// <param name="logDirectory">Where the child writes its build.log: a run beside this one keeps its own.</param>
+    public static Command Command(IReadOnlyList<string> arguments, string logDirectory)
     {
         var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
         var viaDotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet";
         Log.Information("Running: ./build.sh {Arguments}", string.Join(' ', arguments));
         return Cli.Wrap(Environment.ProcessPath!)
-            .WithArguments([.. viaDotnet ? [entry] : Array.Empty<string>(), .. arguments])
+            .WithArguments([.. viaDotnet ? [entry] : Array.Empty<string>(), .. arguments, "--log-directory", logDirectory])
             .WithValidation(CommandResultValidation.None);
     }
 
     /// <summary>
-    /// Runs it with its output in <paramref name="logFile"/>; returns its exit code. Cancelled (Ctrl-C, SIGTERM), the child is
-    /// interrupted as an operator's Ctrl-C would, not killed: it rolls back what it started, and this waits for it.
+    /// Runs it with its console output in <c>output.log</c> and its build.log in <paramref name="logDirectory"/>; returns its exit
+    /// code. Cancelled (Ctrl-C, SIGTERM), the child is interrupted as an operator's Ctrl-C would, not killed: it rolls back what
+    /// it started, and this waits for it, but its exit code is not known (null): where it ended is for the caller to read.
     /// </summary>
-    public static async Task<int> RunAsync(IReadOnlyList<string> arguments, string logFile, CancellationToken cancellationToken)
+    public static async Task<int?> RunAsync(IReadOnlyList<string> arguments, string logDirectory, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
-        await using var log = File.CreateText(logFile);
+        Directory.CreateDirectory(logDirectory);
+        await using var log = File.CreateText(OutputLog(logDirectory));
         var pipe = PipeTarget.ToStream(log.BaseStream);
         try
         {
-            var result = await Command(arguments).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(CancellationToken.None, cancellationToken);
+            var result = await Command(arguments, logDirectory).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(CancellationToken.None, cancellationToken);
             return result.ExitCode;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Graceful cancellation returns once the child has exited, after its own failure handling.
-            return ExitCodes.Interrupted;
+            return null;
         }
     }
+
+    public static string OutputLog(string logDirectory) => Path.Combine(logDirectory, "output.log");
 }

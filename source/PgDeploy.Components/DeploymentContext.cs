@@ -127,11 +127,7 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
     public async Task<string> DeployFleetAsync(CancellationToken cancellationToken)
     {
         var target = TargetVersion!.Value;
-        if (Environment.Settings.Fence is { Scope: FenceScope.Roles, Roles.Count: > 0 } && Environment.Settings.Fleet!.Parallelism > 1)
-            throw new DeploymentRefusedException(
-                $"Fleet '{build.TargetEnv}' deploys {Environment.Settings.Fleet.Parallelism} databases at a time and fences the roles {string.Join(", ", Environment.Settings.Fence.Roles)} " +
-                "with fence.scope roles: a role's NOLOGIN holds for the whole server, so one deployment's Restart would lift the fence of another still running. " +
-                "Leave out fence.scope (a fleet's fence is per database by default), or set fleet.parallelism to 1; nothing was changed.");
+        RefuseServerWideFenceInParallel();
         if (Environment.Settings.Production && !build.Yes)
             throw new DeploymentRefusedException(
                 $"Fleet '{build.TargetEnv}' is production and its databases deploy without a terminal each: review the plan " +
@@ -142,8 +138,17 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
         var deployment = new FleetDeployment(members, target, (database, token) => DeployMemberAsync(database, reports, token),
             database => DatabaseAdmin.WithDatabase(server, database), build.TemporaryDirectory / "deployments");
         var report = await deployment.RunAsync(reports, cancellationToken);
-        var summary = $"{report.Summary}; report {reports / "fleet.md"}";
-        return report.Succeeded ? summary : throw new DeploymentException($"Fleet '{build.TargetEnv}': {summary}. Each failed database is as it was before; run Deploy again once its cause is fixed.");
+        return report.Failure(reports / "fleet.md") is { } failure ? throw failure : $"{report.Summary}; report {reports / "fleet.md"}";
+    }
+
+    /// A fence of roles holds for the whole server, wherever the deployments run: on this machine or as a CI engine's jobs.
+    void RefuseServerWideFenceInParallel()
+    {
+        if (Environment.Settings.Fence is { Scope: FenceScope.Roles, Roles.Count: > 0 } && Environment.Settings.Fleet!.Parallelism > 1)
+            throw new DeploymentRefusedException(
+                $"Fleet '{build.TargetEnv}' deploys {Environment.Settings.Fleet.Parallelism} databases at a time and fences the roles {string.Join(", ", Environment.Settings.Fence.Roles)} " +
+                "with fence.scope roles: a role's NOLOGIN holds for the whole server, so one deployment's Restart would lift the fence of another still running. " +
+                "Leave out fence.scope (a fleet's fence is per database by default), or set fleet.parallelism to 1; nothing was changed.");
     }
 
     /// <summary>The fleet as a CI job matrix: written to $GITHUB_OUTPUT when a GitHub Actions step runs it, and logged.</summary>
@@ -151,6 +156,7 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
     {
         if (Environment.Settings.Fleet is null)
             throw new DeploymentRefusedException($"Environment '{build.TargetEnv}' is one database, not a fleet: its settings have no fleet. Name a fleet environment with --target-env; nothing was changed.");
+        RefuseServerWideFenceInParallel();
         var matrix = FleetMatrix.Of(await FleetAsync(cancellationToken));
         foreach (var output in matrix.GitHubOutputs)
             Log.Information("{Output}", output);
@@ -159,13 +165,13 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
         return $"{matrix.Canary.Count} canary and {matrix.Rest.Count} other database(s), {matrix.MaxParallel} at a time, fail-fast {matrix.FailFast.ToString().ToLowerInvariant()}";
     }
 
-    /// One database's own Deploy, as an operator would run it with --database; its output goes to a log of its own beside the report.
-    async Task<(int, string)> DeployMemberAsync(string database, AbsolutePath reports, CancellationToken cancellationToken)
+    /// One database's own Deploy, as an operator would run it with --database; its logs go to a folder of its own beside the report.
+    async Task<(int?, string)> DeployMemberAsync(string database, AbsolutePath reports, CancellationToken cancellationToken)
     {
         string[] arguments = ["Deploy", "--version", build.Version!, "--target-env", build.TargetEnv, "--database", database, "--root", build.RootDirectory,
             "--migrations-dir", build.MigrationsDirectory, .. build.Yes ? ["--yes"] : Array.Empty<string>()];
-        var log = reports / $"{database}.log";
-        return (await BuildProgramProcess.RunAsync(arguments, log, cancellationToken), log);
+        var logs = reports / database;
+        return (await BuildProgramProcess.RunAsync(arguments, logs, cancellationToken), BuildProgramProcess.OutputLog(logs));
     }
 
     async Task<string> EnvironmentConnectionStringAsync(CancellationToken cancellationToken) =>
@@ -194,8 +200,10 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
         // Bad input found before the deployment could be made (an unknown environment, say) carries its own exit code.
         var thrown = result.Targets.Select(target => target.Failure).OfType<DeploymentException>().Select(failure => failure.ExitCode).ToList();
         var interrupted = result.ExitCode == ExitCodes.Interrupted || result.Targets.Any(target => target.Status == TargetStatus.Aborted);
+        // A person needed (a fleet's database, say) outweighs the interrupt that stopped the rest.
         build.ExitCode = deployment?.ExitCode(interrupted)
-                         ?? (interrupted ? ExitCodes.Interrupted : thrown.Count > 0 ? thrown.Max() : build.ExitCode);
+                         ?? (thrown.Contains(ExitCodes.PersonNeeded) ? ExitCodes.PersonNeeded
+                             : interrupted ? ExitCodes.Interrupted : thrown.Count > 0 ? thrown.Max() : build.ExitCode);
         if (deployment is null)
             return;
         // A stage of a CI pipeline skips the others with --skip: they belong to the processes that run them.

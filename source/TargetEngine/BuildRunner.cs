@@ -19,10 +19,10 @@ public static class BuildRunner
         var arguments = Arguments.Parse(settings.Args);
         var options = BuildOptions.Parse(arguments, environment, Path.GetFullPath(settings.WorkingDirectory ?? Environment.CurrentDirectory));
         var temporaryDirectory = options.Root is null ? null : options.Root / ".nuke" / "temp";
-        if (temporaryDirectory is not null)
-            Directory.CreateDirectory(temporaryDirectory);
+        foreach (var directory in new[] { temporaryDirectory, options.LogDirectory }.OfType<AbsolutePath>())
+            Directory.CreateDirectory(directory);
 
-        using var log = BuildLog.Start(output, toConsole: settings.Output is null, options.Verbosity, options.Host, temporaryDirectory);
+        using var log = BuildLog.Start(output, toConsole: settings.Output is null, options.Verbosity, options.Host, options.LogDirectory);
         var build = new T
         {
             RootDirectory = options.Root!,

@@ -112,6 +112,25 @@ public sealed class ComponentTests : IDisposable
         Assert.Contains("compiled Release", result.Target("Compile").Notes);
     }
 
+    public interface IHazServer : IBuild
+    {
+        [Parameter("Server to deploy to")]
+        string Server => TryGetValue(() => Server) ?? throw new InvalidOperationException("no server configured");
+    }
+
+    internal sealed class ThrowingDefaultBuild : BuildBase, IHazServer
+    {
+        Target Show => _ => _.Executes(() => Ran.Add(From<IHazServer>().Server));
+    }
+
+    [Fact]
+    public void A_component_parameter_whose_default_throws_is_refused_as_the_builds_mistake()
+    {
+        Assert.Equal(2, sandbox.Run<ThrowingDefaultBuild>("Show", "--server", "db1").ExitCode);
+        Assert.Contains("Parameter IHazServer.Server has no default: its getter threw InvalidOperationException (no server configured)", sandbox.Output);
+        Assert.Empty(Ran);
+    }
+
     [Fact]
     public void An_explicit_implementation_overrides_a_components_target_and_its_dependents_run_it()
     {

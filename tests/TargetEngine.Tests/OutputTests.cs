@@ -129,6 +129,18 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
+    public void A_build_started_by_another_writes_its_file_logs_where_it_is_told_and_leaves_the_others_build_log_alone()
+    {
+        sandbox.Write(".nuke/temp/build.log", "the parent's log");
+
+        sandbox.Run<SecretBuild>("Connect", "--log-directory", "children/tenant-1");
+
+        Assert.Matches(@"\| I \| Connect\s+\| Connecting to local as Local", sandbox.Read("children/tenant-1/build.log"));
+        Assert.Single(Directory.GetFiles(sandbox.PathOf("children/tenant-1"), "build.*.log"), x => !x.EndsWith("build.log"));
+        Assert.Equal("the parent's log", sandbox.Read(".nuke/temp/build.log"));
+    }
+
+    [Fact]
     public void GitHub_Actions_gets_groups_annotations_and_a_step_summary()
     {
         sandbox.Environment["GITHUB_ACTIONS"] = "true";

@@ -16,15 +16,18 @@ internal sealed class BuildOptions
         ("verbosity", "Console verbosity; Verbose adds the debug lines that .nuke/temp/build.log always has. Default: Normal. Allowed values: Quiet, Minimal, Normal, Verbose."),
         ("profile", "Loads .nuke/parameters.<name>.json for each name; later profiles win."),
         ("root", "Root directory. Default: the nearest directory above with a .nuke directory; a bare --root means the working directory."),
+        ("log-directory", "Directory of the file logs (build.log and the last five timestamped ones), for a build started by another build. Default: .nuke/temp."),
         ("host", "Host to log for. Default: detected from GITHUB_ACTIONS or GITLAB_CI. Allowed values: Terminal, GitHubActions, GitLab."),
     ];
 
-    public static bool IsBuiltIn(string key) => key == "h" || BuiltIns.Any(x => x.Name == key);
+    public static bool IsBuiltIn(string key) => key == "h" || BuiltIns.Any(x => Arguments.Normalize(x.Name) == key);
 
     public IReadOnlyList<string> Errors { get; private init; } = [];
     public Verbosity Verbosity { get; private init; }
     public BuildHost Host { get; private init; }
     public AbsolutePath? Root { get; private init; }
+    /// <summary>Given by a build that starts this one, so that runs side by side keep their own build.log.</summary>
+    public AbsolutePath? LogDirectory { get; private init; }
     public bool Help { get; private init; }
     public bool Plan { get; private init; }
     public string[] Targets { get; private init; } = [];
@@ -57,11 +60,21 @@ internal sealed class BuildOptions
         if (root is null)
             errors.Add($"Could not locate '.nuke' directory while walking up from '{workingDirectory}'. Either create a directory to mark the root directory, or add '--root [path]'.");
 
+        var logDirectory = arguments["log-directory"] switch
+        {
+            null => root is null ? null : root / ".nuke" / "temp",
+            [var value] => AbsolutePath.Create(Path.GetFullPath(value, workingDirectory)),
+            _ => null,
+        };
+        if (arguments["log-directory"] is { Length: not 1 })
+            errors.Add("--log-directory takes one directory, where this run writes build.log; give it once, with a path.");
+
         return new BuildOptions
         {
             Verbosity = Convert("verbosity", Verbosity.Normal),
             Host = Convert("host", DetectHost(environment)),
             Root = root,
+            LogDirectory = logDirectory,
             Help = arguments["help"] is not null || arguments["h"] is not null,
             Plan = arguments["plan"] is not null,
             Targets = [.. arguments.Positional, .. Convert<string[]>("target", [])],

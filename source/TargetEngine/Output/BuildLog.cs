@@ -24,7 +24,7 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
     public IReadOnlyList<string> Problems =>
         [.. problems.Select(x => $"[{(x.Level == LogEventLevel.Warning ? "WRN" : x.Level == LogEventLevel.Error ? "ERR" : "FTL")}] {TargetPrefix(x)}{Render(x)}")];
 
-    public static BuildLog Start(TextWriter output, bool toConsole, Verbosity verbosity, BuildHost host, AbsolutePath? temporaryDirectory)
+    public static BuildLog Start(TextWriter output, bool toConsole, Verbosity verbosity, BuildHost host, AbsolutePath? logDirectory)
     {
         var log = new BuildLog(output, verbosity, host);
         var consoleTemplate = ConsoleTemplate + (verbosity == Verbosity.Verbose ? "{Exception}" : "");
@@ -58,9 +58,9 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
             configuration.WriteTo.Sink(new EventSink(x => consoleFormatter.Format(x, output)), level);
         if (host == BuildHost.GitHubActions)
             configuration.WriteTo.Sink(new EventSink(x => output.WriteLine(Annotation(x))), LogEventLevel.Warning);
-        if (temporaryDirectory is not null)
+        if (logDirectory is not null)
         {
-            foreach (var file in new[] { "build.log", $"build.{DateTime.Now:yyyy-MM-dd_HH-mm-ss}.log" }.Select(x => temporaryDirectory / x))
+            foreach (var file in new[] { "build.log", $"build.{DateTime.Now:yyyy-MM-dd_HH-mm-ss}.log" }.Select(x => logDirectory / x))
             {
                 File.Delete(file);
                 configuration.WriteTo.File(file, outputTemplate: FileTemplate);
@@ -68,8 +68,8 @@ internal sealed class BuildLog(TextWriter output, Verbosity verbosity, BuildHost
         }
 
         Log.Logger = configuration.CreateLogger();
-        if (temporaryDirectory is not null)
-            DeleteOldLogFiles(temporaryDirectory);
+        if (logDirectory is not null)
+            DeleteOldLogFiles(logDirectory);
         return log;
     }
 

@@ -56,12 +56,27 @@ internal sealed partial class ParameterMember(MemberInfo member, ParameterAttrib
         var (type, getValue, setValue) = member switch
         {
             FieldInfo field => (field.FieldType, field.GetValue(build), field.SetValue),
-            PropertyInfo property => (property.PropertyType, property.GetValue(build), componentSetter ?? Setter(property)),
+            PropertyInfo property => (property.PropertyType, DefaultOf(build, property), componentSetter ?? Setter(property)),
             _ => throw new InvalidOperationException(),
         };
         if (!ValueConverter.IsSupported(type))
             throw new InvalidUsageException($"Parameter {member.Name} has unsupported type {type.Name}.");
         return new(member, attribute, type, setValue, getValue);
+    }
+
+    /// A property's default is its getter's value: one that throws is the build's mistake, said as such and not as a crash.
+    static object? DefaultOf(BuildBase build, PropertyInfo property)
+    {
+        try
+        {
+            return property.GetValue(build);
+        }
+        catch (TargetInvocationException exception) when (exception.InnerException is { } inner)
+        {
+            throw new InvalidUsageException(
+                $"Parameter {property.DeclaringType!.Name}.{property.Name} has no default: its getter threw {inner.GetType().Name} ({inner.Message}). " +
+                "Make the getter return a value without this parameter set.");
+        }
     }
 
     static Action<object, object?> Setter(PropertyInfo property) =>

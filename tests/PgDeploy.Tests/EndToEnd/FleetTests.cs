@@ -92,6 +92,17 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
             [$"canary=[\"{tenants[0].Name}\"]", $"rest=[{string.Join(',', tenants.Skip(1).Select(tenant => $"\"{tenant.Name}\""))}]", "max-parallel=2", "fail-fast=false"],
             File.ReadAllLines(outputs));
 
+        // A fence of roles holds for the whole server: two deployments at a time, here or as a CI engine's jobs, are refused.
+        Configure(tenants, "stop", fenceRoles: [app], fenceScope: "roles");
+        foreach (var target in new[] { "Deploy", "FleetMatrix" })
+        {
+            var refused = await DeploymentScenario.RunInAsync(root, launch, target, "--version", "0.2");
+            refused.AssertExitCode(2);
+            Assert.Contains("a role's NOLOGIN holds for the whole server", refused.Output);
+        }
+
+        Configure(tenants, "stop", fenceRoles: [app]);
+
         // One database by name, and only one of the fleet's; a step of the procedure needs the name.
         (await DeploymentScenario.RunInAsync(root, launch, "Status", "--database", tenants[0].Name)).AssertExitCode(0);
         var stranger = await DeploymentScenario.RunInAsync(root, launch, "Status", "--database", "postgres");
@@ -138,8 +149,8 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         var exitCode = await fleet.WaitForExitAsync(TimeSpan.FromSeconds(90));
 
         Assert.True(exitCode == 130, $"The fleet exited {exitCode}, not 130:{System.Environment.NewLine}{fleet.Output}");
-        Assert.Equal(["failed", "not-started"], Report().Databases.Select(database => database.Status));
-        Assert.Equal(130, Report().Databases[0].ExitCode);
+        Assert.Equal(["interrupted", "not-started"], Report().Databases.Select(database => database.Status));
+        Assert.Null(Report().Databases[0].ExitCode);
         for (var index = 0; index < tenants.Length; index++)
         {
             DumpAssert.Identical(before[index], await tenants[index].DumpWholeAsync(), $"dump of tenant {index + 1}");
@@ -152,13 +163,42 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(["deployed", "deployed"], Report().Databases.Select(database => database.Status));
     }
 
-    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure, object? hooks = null, string[]? fenceRoles = null) =>
+    [Fact]
+    public async Task A_database_that_needs_a_person_stops_the_fleet_whatever_its_policy_and_the_next_Deploy_finishes_it()
+    {
+        var tenants = new[] { await TestDatabase.CreateAsync(postgres), await TestDatabase.CreateAsync(postgres) };
+        SchoolReleases.WriteTo(root.Migrations);
+        Configure(tenants, "continue");
+        var launch = new BuildLaunch { Environment = Environment, ConnectionString = postgres.ServerConnectionString };
+        (await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.1")).AssertExitCode(0);
+        // The canary's application does not start on the new version: 0.2 is committed there, so a person decides.
+        Configure(tenants, "continue", new { start = new { command = $"test \"$DEPLOY_DATABASE\" != '{tenants[0].Name}'" } });
+
+        var stuck = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+        stuck.AssertExitCode(3);
+        Assert.Equal(["person-needed", "not-started"], Report().Databases.Select(database => database.Status));
+        Assert.Equal(3, Report().Databases[0].ExitCode);
+        Assert.Contains("1 need a person, 1 not started", stuck.Output);
+        Assert.Contains("A database that needs a person comes first", stuck.Output);
+        Assert.Contains("Restart failed", Report().Databases[0].Error);
+
+        Configure(tenants, "continue");
+        var finished = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+        finished.AssertExitCode(0);
+        Assert.Equal(["deployed", "deployed"], Report().Databases.Select(database => database.Status));
+        Assert.Contains($"| {tenants[0].Name} | 1 | finished its deployment of 0.2", File.ReadAllText(Path.ChangeExtension(ReportPath(), ".md")));
+        Assert.All(tenants, tenant => Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(ReportPath())!, tenant.Name, "build.log")), "Each database's deployment keeps its own build.log."));
+    }
+
+    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure, object? hooks = null, string[]? fenceRoles = null, string? fenceScope = null) =>
         root.WriteEnvironment(JsonSerializer.Serialize(new
         {
             production = false,
             fleet = new { databases = tenants.Select(tenant => tenant.Name), canary = 1, parallelism = 2, onFailure },
             hooks = hooks ?? new { },
-            fence = new { roles = fenceRoles ?? [] },
+            fence = fenceScope is null ? (object)new { roles = fenceRoles ?? [] } : new { roles = fenceRoles ?? [], scope = fenceScope },
         }), Environment);
 
     private static async Task<string?> AclAsync(TestDatabase tenant) =>
@@ -172,7 +212,7 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
 
     private sealed record FleetReportFile(IReadOnlyList<FleetMemberFile> Databases);
 
-    private sealed record FleetMemberFile(string Database, int Wave, string Status, int? ExitCode, string? VersionAfter, double? WindowSeconds);
+    private sealed record FleetMemberFile(string Database, int Wave, string Status, int? ExitCode, string? VersionAfter, double? WindowSeconds, string? Error);
 
     public void Dispose() => root.Dispose();
 }

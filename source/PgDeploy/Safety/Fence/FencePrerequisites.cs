@@ -55,7 +55,7 @@ static class FencePrerequisites
         foreach (var role in rows)
             problems.AddRange(ProblemsOf(role, runner, scope));
         if (scope == FenceScope.Database && runner.OwnsDatabase && rows.All(role => role.Exists && !role.IsRunner))
-            problems.AddRange((await TryRevokeAsync(connection, runner.Database, roles, cancellationToken)).Select(role => DatabaseConnect.Problem(role, runner.Database)));
+            problems.AddRange(await TryRevokeAsync(connection, runner.Database, roles, cancellationToken));
 
         var members = await connection.QueryAsync<MemberRow>(new CommandDefinition(
             """
@@ -71,13 +71,13 @@ static class FencePrerequisites
         return new FenceCheck(runner.Database, problems);
     }
 
-    /// The roles that could still connect after the revoke, found by doing it and rolling it back.
+    /// Why the revoke would not hold, found by doing it and rolling it back.
     static async Task<IReadOnlyList<string>> TryRevokeAsync(NpgsqlConnection connection, string database, IReadOnlyList<string> roles, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var (_, stillConnect) = await DatabaseConnect.RevokeAsync(connection, transaction, database, roles, cancellationToken);
+        var (_, problems) = await DatabaseConnect.RevokeAsync(connection, transaction, database, roles, cancellationToken);
         await transaction.RollbackAsync(cancellationToken);
-        return stillConnect;
+        return problems;
     }
 
     static IEnumerable<string> ProblemsOf(RoleRow role, Runner runner, FenceScope scope)

@@ -41,10 +41,9 @@ public sealed class WriteFence(string connectionString, FenceSettings settings)
             string[] disabledNow = [], revokedNow = [];
             if (scope == FenceScope.Database)
             {
-                (fenced, var stillConnect) = await DatabaseConnect.RevokeAsync(connection, transaction, database, roles, cancellationToken);
+                (fenced, var problems) = await DatabaseConnect.RevokeAsync(connection, transaction, database, roles, cancellationToken);
                 // Checked before the commit: a fence that would not hold is rolled back, never left half up.
-                if (stillConnect.Count > 0)
-                    new FenceCheck(database, [.. stillConnect.Select(role => DatabaseConnect.Problem(role, database))]).ThrowIfCannotHold();
+                new FenceCheck(database, problems).ThrowIfCannotHold();
                 revokedNow = [.. fenced.Where(role => role.CouldLogInBefore).Select(role => role.Name)];
             }
             else

@@ -296,6 +296,43 @@ public sealed class WriteFenceTests(PostgresFixture postgres)
         await using var app = await scenario.ConnectAsync(scenario.App);
     }
 
+    [Fact]
+    public async Task A_per_database_fence_of_a_role_and_the_role_it_connects_through_holds_and_a_grant_option_is_refused_before_anything_changes()
+    {
+        await using var scenario = await FenceScenario.CreateAsync(postgres);
+        // The reporting role connects both by its own grant and through the application role it belongs to: it holds only once
+        // both grants are revoked, whichever role comes first.
+        var reporting = await scenario.CreateRoleAsync("reporting", "LOGIN");
+        var database = DatabaseAdmin.QuoteIdentifier(scenario.Database);
+        await scenario.AsSuperuserAsync(
+            $"REVOKE CONNECT ON DATABASE {database} FROM PUBLIC; GRANT {scenario.App} TO {reporting}; " +
+            $"GRANT CONNECT ON DATABASE {database} TO {reporting}; GRANT CONNECT ON DATABASE {database} TO {scenario.App}");
+        var aclBefore = await AclAsync(scenario);
+        var fence = new WriteFence(scenario.ConnectionStringAs(scenario.Runner), new FenceSettings { Roles = [reporting, scenario.App], Scope = FenceScope.Database });
+
+        Assert.Empty((await fence.CheckAsync(CancellationToken.None)).Problems);
+        var raised = await fence.RaiseAsync("run-1", CancellationToken.None);
+
+        Assert.Equal([reporting, scenario.App], raised.Record.RevokedConnect);
+        await Assert.ThrowsAsync<PostgresException>(() => scenario.ConnectAsync(reporting));
+        await fence.LiftAsync(CancellationToken.None);
+        Assert.Equal(aclBefore, await AclAsync(scenario));
+
+        // A grant option: the revoke would cascade to whatever the role granted on, which lifting could not give back.
+        await scenario.AsSuperuserAsync($"GRANT CONNECT ON DATABASE {database} TO {scenario.App} WITH GRANT OPTION");
+        var withOption = await AclAsync(scenario);
+        var appOnly = new WriteFence(scenario.ConnectionStringAs(scenario.Runner), new FenceSettings { Roles = [scenario.App], Scope = FenceScope.Database });
+
+        var check = await appOnly.CheckAsync(CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<DeploymentException>(() => appOnly.RaiseAsync("run-2", CancellationToken.None));
+
+        Assert.Contains(check.Problems, problem => problem.StartsWith($"'{scenario.App}' holds CONNECT on database '{scenario.Database}' WITH GRANT OPTION", StringComparison.Ordinal));
+        Assert.Contains("Nothing was changed", refused.Message);
+        Assert.Equal(withOption, await AclAsync(scenario));
+        Assert.False((await appOnly.StatusAsync(CancellationToken.None)).IsUp);
+        await using var app = await scenario.ConnectAsync(scenario.App);
+    }
+
     static Task<string?> AclAsync(FenceScenario scenario) =>
         scenario.QueryAsSuperuserAsync<string?>("SELECT datacl::text FROM pg_database WHERE datname = @database", new { database = scenario.Database });
 }
