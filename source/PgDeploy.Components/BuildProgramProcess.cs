@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CliWrap;
 using Serilog;
 
@@ -21,24 +22,38 @@ public static class BuildProgramProcess
     /// <summary>
     /// Runs it with its console output in <c>output.log</c> and its build.log in <paramref name="logDirectory"/>; returns its exit
     /// code. Cancelled (Ctrl-C, SIGTERM), the child is interrupted as an operator's Ctrl-C would, not killed: it rolls back what
-    /// it started, and this waits for it, but its exit code is not known (null): where it ended is for the caller to read.
+    /// it started, and this waits for it and returns the code it ended with. On Windows that code is not known (null): where
+    /// the child ended is for the caller to read.
     /// </summary>
     public static async Task<int?> RunAsync(IReadOnlyList<string> arguments, string logDirectory, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(logDirectory);
         await using var log = File.CreateText(OutputLog(logDirectory));
         var pipe = PipeTarget.ToStream(log.BaseStream);
-        try
+        var command = Command(arguments, logDirectory).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe);
+        if (OperatingSystem.IsWindows())
         {
-            var result = await Command(arguments, logDirectory).WithStandardOutputPipe(pipe).WithStandardErrorPipe(pipe).ExecuteAsync(CancellationToken.None, cancellationToken);
-            return result.ExitCode;
+            try
+            {
+                return (await command.ExecuteAsync(CancellationToken.None, cancellationToken)).ExitCode;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // CliWrap's graceful cancellation returns once the child has exited, but not with its exit code.
+                return null;
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Graceful cancellation returns once the child has exited, after its own failure handling.
-            return null;
-        }
+
+        // SIGINT sent here rather than by CliWrap's graceful cancellation, which throws away the exit code the child ends with.
+        var running = command.ExecuteAsync(CancellationToken.None);
+        await using var interrupt = cancellationToken.Register(() => Interrupt(running.ProcessId, Sigint));
+        return (await running).ExitCode;
     }
 
     public static string OutputLog(string logDirectory) => Path.Combine(logDirectory, "output.log");
+
+    const int Sigint = 2;
+
+    [DllImport("libc", EntryPoint = "kill")]
+    static extern int Interrupt(int processId, int signal);
 }

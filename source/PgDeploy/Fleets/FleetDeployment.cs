@@ -59,26 +59,42 @@ public sealed class FleetDeployment(
     {
         var notes = new List<string>();
         var before = await ReadAsync("its version before", () => VersionAsync(database, cancellationToken), notes);
+        var journalBefore = await ReadAsync("its journal before", () => JournalAsync(database), notes);
         if (cancellationToken.IsCancellationRequested)
             return FleetMemberOutcome.NotStarted(database, wave);
-        var started = DateTimeOffset.UtcNow;
         var stopwatch = Stopwatch.StartNew();
-        var (exitCode, log) = await deployOne(database, cancellationToken);
+        int? exitCode;
+        string log;
+        try
+        {
+            (exitCode, log) = await deployOne(database, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The fleet's report is written whatever one database's run threw; where that database is, only it can say.
+            return new FleetMemberOutcome(database, wave, FleetMemberStatus.Unknown, null, before, null, null, stopwatch.Elapsed.TotalSeconds, null,
+                $"its deployment could not be run: {exception.Message}");
+        }
+
         // Read also after an interrupt: the child has rolled back and exited, and the report must say where it ended.
         var after = await ReadAsync("its version after", () => VersionAsync(database, CancellationToken.None), notes);
         var journal = await ReadAsync("its journal", () => JournalAsync(database), notes);
+        // This run wrote to the journal: a deployment started, or an earlier one of the same version finished (its Restart, say).
+        var worked = journal is not null && (journal.RunId != journalBefore?.RunId || journal.Events.Count != journalBefore.Events.Count);
         var status = exitCode switch
         {
-            // Deployed also when this run only finished an earlier deployment of the same version (its Restart, say).
-            ExitCodes.Succeeded => before != after || journal?.Events.Any(entry => entry.At >= started) == true ? FleetMemberStatus.Deployed : FleetMemberStatus.UpToDate,
+            ExitCodes.Succeeded => worked || before != after ? FleetMemberStatus.Deployed : FleetMemberStatus.UpToDate,
             ExitCodes.PersonNeeded => FleetMemberStatus.PersonNeeded,
             _ when journal is not null && StateMachine.IsActive(journal.State) => FleetMemberStatus.Unfinished,
             ExitCodes.Refused => FleetMemberStatus.Refused,
-            null => FleetMemberStatus.Interrupted,
+            ExitCodes.Interrupted => FleetMemberStatus.Interrupted,
+            // Interrupted with the fleet where its exit code cannot be read: rolled back only if its journal says so.
+            null => journal is null ? FleetMemberStatus.Unknown : FleetMemberStatus.Interrupted,
             _ => FleetMemberStatus.Failed,
         };
         if (status == FleetMemberStatus.Unfinished)
-            notes.Add($"its deployment is {StateMachine.Describe(journal!.State)}: {StateMachine.NextCommand(journal.State, journal.FromVersion, journal.TargetVersion, fleet.Environment)}, with --database {database}");
+            notes.Add($"its deployment is {StateMachine.Describe(journal!.State)}: " +
+                      StateMachine.NextCommand(journal.State, journal.FromVersion, journal.TargetVersion, $"{fleet.Environment} --database {database}"));
         var window = status == FleetMemberStatus.Deployed ? journal?.FenceLiftedAt - journal?.FenceRaisedAt : null;
         // Its first error as the build program printed it, quoted for the person reading the fleet's report.
         var error = status is FleetMemberStatus.Deployed or FleetMemberStatus.UpToDate
@@ -95,13 +111,13 @@ public sealed class FleetDeployment(
         {
             return await read();
         }
-        catch (Exception exception) when (exception is NpgsqlException or IOException or UnauthorizedAccessException or DeploymentException)
-        {
-            notes.Add($"{what} could not be read: {exception.Message}");
-            return default;
-        }
         catch (OperationCanceledException)
         {
+            return default;
+        }
+        catch (Exception exception)
+        {
+            notes.Add($"{what} could not be read: {exception.Message}");
             return default;
         }
     }
@@ -125,7 +141,7 @@ public sealed class FleetDeployment(
     }
 }
 
-/// <summary>Where a database of the fleet ended; each but the first two comes from a non-zero exit of its deployment.</summary>
+/// <summary>Where a database of the fleet ended: read from its deployment's exit code and journal.</summary>
 public enum FleetMemberStatus
 {
     Deployed,
@@ -140,6 +156,8 @@ public enum FleetMemberStatus
     Unfinished,
     /// Its deployment could not finish or undo what it started: its report says what a person must do.
     PersonNeeded,
+    /// The fleet could not tell where its deployment ended: Status with --database says.
+    Unknown,
     NotStarted,
 }
 
@@ -153,10 +171,15 @@ public sealed record FleetMemberOutcome(
 
     public bool Succeeded => Status is FleetMemberStatus.Deployed or FleetMemberStatus.UpToDate;
 
+    /// Its deployment refused before changing anything, or never ran; an unfinished one refused was left so by an earlier run.
+    public bool ChangedNothing => Status is FleetMemberStatus.UpToDate or FleetMemberStatus.Refused or FleetMemberStatus.NotStarted
+                                  || Status == FleetMemberStatus.Unfinished && ExitCode == ExitCodes.Refused;
+
     public string Describe() => Status switch
     {
-        FleetMemberStatus.Deployed => $"{(VersionBefore == VersionAfter ? $"finished its deployment of {VersionAfter}" : $"deployed {VersionBefore ?? "empty"} -> {VersionAfter}")}, window {WindowSeconds:0.0} s",
-        FleetMemberStatus.UpToDate => $"already at {VersionAfter}",
+        FleetMemberStatus.Deployed => $"{(VersionBefore == VersionAfter ? $"finished its deployment of {VersionAfter}" : $"deployed {VersionBefore ?? "empty"} -> {VersionAfter}")}, " +
+                                      $"window {WindowSeconds:0.0} s{(Error is null ? "" : $" ({Error})")}",
+        FleetMemberStatus.UpToDate => $"already at {VersionAfter}{(Error is null ? "" : $" ({Error})")}",
         FleetMemberStatus.NotStarted => "not started: an earlier wave failed, or the run was interrupted",
         _ => $"{Label(Status)}{(ExitCode is { } code ? $" (exit {code})" : "")}, at {VersionAfter ?? "no version"}: {Error ?? "see its log"} (log {Log})",
     };
@@ -165,6 +188,7 @@ public sealed record FleetMemberOutcome(
     {
         FleetMemberStatus.UpToDate => "up to date",
         FleetMemberStatus.PersonNeeded => "a person is needed",
+        FleetMemberStatus.Unknown => "outcome unknown",
         FleetMemberStatus.NotStarted => "not started",
         _ => status.ToString().ToLowerInvariant(),
     };
@@ -180,7 +204,7 @@ public sealed record FleetReport(string Environment, string TargetVersion, strin
     public string Summary =>
         $"{Databases.Count} database(s): {Count(FleetMemberStatus.Deployed)} deployed, {Count(FleetMemberStatus.UpToDate)} already at {TargetVersion}, " +
         $"{Count(FleetMemberStatus.Failed)} failed, " +
-        string.Concat(new[] { FleetMemberStatus.Refused, FleetMemberStatus.Interrupted, FleetMemberStatus.Unfinished, FleetMemberStatus.PersonNeeded }
+        string.Concat(new[] { FleetMemberStatus.Refused, FleetMemberStatus.Interrupted, FleetMemberStatus.Unfinished, FleetMemberStatus.PersonNeeded, FleetMemberStatus.Unknown }
             .Where(status => Count(status) > 0).Select(status => $"{Count(status)} {(status == FleetMemberStatus.PersonNeeded ? "need a person" : FleetMemberOutcome.Label(status))}, ")) +
         $"{Count(FleetMemberStatus.NotStarted)} not started";
 
@@ -194,7 +218,7 @@ public sealed record FleetReport(string Environment, string TargetVersion, strin
             return null;
         var message = $"Fleet '{Environment}': {Summary}; report {reportPath}. {Guidance()}";
         return Count(FleetMemberStatus.PersonNeeded) > 0 ? new PersonNeededException(message)
-            : Databases.All(database => database.Status is FleetMemberStatus.Refused or FleetMemberStatus.NotStarted or FleetMemberStatus.UpToDate)
+            : Databases.All(database => database.ChangedNothing)
                 ? new DeploymentRefusedException(message)
                 : new DeploymentException(message);
     }
@@ -205,6 +229,8 @@ public sealed record FleetReport(string Environment, string TargetVersion, strin
         var said = new List<string>();
         if (Count(FleetMemberStatus.PersonNeeded) > 0)
             said.Add("A database that needs a person comes first: its own report says what is half done and what to run");
+        if (Count(FleetMemberStatus.Unknown) > 0)
+            said.Add("where a database whose outcome is unknown stands, ./build.sh Status with its --database says");
         if (Count(FleetMemberStatus.Unfinished) > 0)
             said.Add("an unfinished one is in the middle of its deployment, which its line in the report says how to finish or undo");
         if (Count(FleetMemberStatus.Failed) + Count(FleetMemberStatus.Interrupted) > 0)
