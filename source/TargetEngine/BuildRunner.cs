@@ -19,10 +19,11 @@ public static class BuildRunner
         var arguments = Arguments.Parse(settings.Args);
         var options = BuildOptions.Parse(arguments, environment, Path.GetFullPath(settings.WorkingDirectory ?? Environment.CurrentDirectory));
         var temporaryDirectory = options.Root is null ? null : options.Root / ".nuke" / "temp";
-        foreach (var directory in new[] { temporaryDirectory, options.LogDirectory }.OfType<AbsolutePath>())
+        var logDirectory = options.LogDirectory ?? temporaryDirectory;
+        foreach (var directory in new[] { temporaryDirectory, logDirectory }.OfType<AbsolutePath>())
             Directory.CreateDirectory(directory);
 
-        using var log = BuildLog.Start(output, toConsole: settings.Output is null, options.Verbosity, options.Host, options.LogDirectory);
+        using var log = BuildLog.Start(output, toConsole: settings.Output is null, options.Verbosity, options.Host, logDirectory);
         var build = new T
         {
             RootDirectory = options.Root!,

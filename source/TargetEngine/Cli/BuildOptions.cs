@@ -26,7 +26,7 @@ internal sealed class BuildOptions
     public Verbosity Verbosity { get; private init; }
     public BuildHost Host { get; private init; }
     public AbsolutePath? Root { get; private init; }
-    /// <summary>Given by a build that starts this one, so that runs side by side keep their own build.log.</summary>
+    /// <summary>Given by a build that starts this one, so that runs side by side keep their own build.log; null: .nuke/temp.</summary>
     public AbsolutePath? LogDirectory { get; private init; }
     public bool Help { get; private init; }
     public bool Plan { get; private init; }
@@ -60,13 +60,10 @@ internal sealed class BuildOptions
         if (root is null)
             errors.Add($"Could not locate '.nuke' directory while walking up from '{workingDirectory}'. Either create a directory to mark the root directory, or add '--root [path]'.");
 
-        var logDirectory = arguments["log-directory"] switch
-        {
-            null => root is null ? null : root / ".nuke" / "temp",
-            [var value] => AbsolutePath.Create(Path.GetFullPath(value, workingDirectory)),
-            _ => null,
-        };
-        if (arguments["log-directory"] is { Length: not 1 })
+        AbsolutePath? logDirectory = null;
+        if (arguments["log-directory"] is [var directory])
+            logDirectory = AbsolutePath.Create(Path.GetFullPath(directory, workingDirectory));
+        else if (arguments["log-directory"] is not null)
             errors.Add("--log-directory takes one directory, where this run writes build.log; give it once, with a path.");
 
         return new BuildOptions
