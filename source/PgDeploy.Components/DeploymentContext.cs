@@ -134,7 +134,10 @@ public sealed class DeploymentContext(IHazDeploymentEnvironment build)
                 $"(./build.sh Plan --version {target} --target-env {build.TargetEnv} --database <one of them>), then run again with --yes; nothing was changed.");
         var members = await FleetAsync(cancellationToken);
         var server = await EnvironmentConnectionStringAsync(cancellationToken);
-        var reports = build.TemporaryDirectory / "fleets" / $"{build.TargetEnv}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        var run = $"{build.TargetEnv}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        // A second run of the fleet would wait on, or be refused by, each database the first is deploying: it is refused once, here.
+        await using var fleetLock = await DeploymentLock.AcquireFleetAsync(server, build.TargetEnv, $"fleet {run}", Environment.Settings.Migrations.DeploymentLockWait, cancellationToken);
+        var reports = build.TemporaryDirectory / "fleets" / run;
         var deployment = new FleetDeployment(members, target, (database, token) => DeployMemberAsync(database, reports, token),
             database => DatabaseAdmin.WithDatabase(server, database), build.TemporaryDirectory / "deployments");
         var report = await deployment.RunAsync(reports, cancellationToken);

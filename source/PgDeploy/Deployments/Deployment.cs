@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using PgDeploy.Application;
+using PgDeploy.Environments;
 using PgDeploy.Migrations;
 using PgDeploy.Migrations.Analysis;
 using PgDeploy.Migrations.History;
@@ -86,12 +87,12 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             foreach (var transform in coverage)
             {
                 Log.Information("Precompute: {Coverage}", transform.Describe());
-                prerequisiteChecks.Add(new CheckRecord($"precomputed: {transform.Transform}", $"{transform.Percent:0.00} %", true, transform.Describe(), Informational: true));
+                prerequisiteChecks.Add(new CheckRecord($"precomputed: {transform.Transform}",
+                    transform.Percent is { } percent ? $"{percent:0.00} %" : "not precomputed", true, transform.Describe(), Informational: true));
             }
-            var precomputable = coverage.Where(transform => transform.Precomputable).ToList();
-            return precomputable.Count == 0
+            return coverage.All(transform => transform.Percent is null)
                 ? "no data step of the plan can be precomputed"
-                : string.Join("; ", precomputable.Select(transform => $"{transform.Transform}: {transform.Percent:0.00} % precomputed"));
+                : string.Join("; ", coverage.Select(transform => $"{transform.Transform}: {(transform.Percent is { } percent ? $"{percent:0.00} % precomputed" : "not precomputed")}"));
         }, cancellationToken);
 
     public Task<string> RaiseFenceAsync(CancellationToken cancellationToken) =>
@@ -119,13 +120,23 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             await Harbors.DropEarlierClonesAsync(journal!, cancellationToken);
             if (request.BackupFile is null && (await Harbors.ChooseCloneAsync(cancellationToken)).Possible)
             {
-                var clock = Stopwatch.StartNew();
-                var (clone, bytes) = await Harbors.TakeCloneAsync(journal!, Record, cancellationToken);
-                var cloned = $"{bytes / 1024.0 / 1024.0:N1} MiB in {clock.Elapsed.TotalSeconds:0.0} s";
-                Enter(DeploymentState.Harbored, "Backup",
-                    $"cloned the database into {clone.Name} ({cloned}, {clone.RowCounts.Count} tables counted); DumpClone dumps it after Restart");
-                FailIfInjected("Backup");
-                return $"clone {clone.Name} ({cloned})";
+                try
+                {
+                    var clock = Stopwatch.StartNew();
+                    var (clone, bytes) = await Harbors.TakeCloneAsync(journal!, Record, cancellationToken);
+                    var cloned = $"{bytes / 1024.0 / 1024.0:N1} MiB in {clock.Elapsed.TotalSeconds:0.0} s";
+                    Enter(DeploymentState.Harbored, "Backup",
+                        $"cloned the database into {clone.Name} ({cloned}, {clone.RowCounts.Count} tables counted); DumpClone dumps it after Restart");
+                    FailIfInjected("Backup");
+                    return $"clone {clone.Name} ({cloned})";
+                }
+                // The clone was the default's choice, not the operator's: a longer window beats a deployment rolled back for a monitor's session.
+                catch (CloneInUseException busy) when (request.Settings.Backup.Mode != BackupMode.CloneAndDump)
+                {
+                    Log.Warning("The safe harbor is dumped inside the fence instead of cloned: the database has sessions the fence does not end ({Sessions}). " +
+                                "Add their roles to fence.roles, or end them before the window, for a clone next time", busy.Sessions);
+                    Record("Backup", $"the clone could not start, sessions outside the fence: {busy.Sessions}; dumping inside the fence instead");
+                }
             }
             // A clone left by an earlier attempt in clone+dump mode is no safe harbor now.
             await Harbors.DropCloneAsync(journal!, cancellationToken);
@@ -184,6 +195,8 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
             Log.Debug("{Report}", report.ToMarkdown());
             FailIfInjected("Verify");
             report.ThrowIfFailed(await CommitTruthAsync(cancellationToken));
+            // Left by Precompute for a plan or an identity that this one did not use: they go with the commit too.
+            await Precomputation.DropAllAsync(session.Connection, session.Transaction, cancellationToken);
             await run.CommitAsync(cancellationToken);
             Enter(DeploymentState.Committed, "Verify", $"upgrade to {journal.TargetVersion} verified and committed");
             return $"{report.Checks.Count} checks passed; committed";
@@ -373,15 +386,22 @@ public sealed class Deployment(DeploymentRequest request) : IAsyncDisposable
     /// have been computed while the application ran (Precompute skipped, or the application changed many rows since).
     async Task RequirePrecomputedAsync(CancellationToken cancellationToken)
     {
-        if (request.Settings.Precompute.MinimumCoverage is not { } minimum)
+        var plan = await PlanAsync(cancellationToken);
+        // An empty database has no rows for a data step to compute, wherever its versions leave the schema it would read.
+        if (request.Settings.Precompute.MinimumCoverage is not { } minimum || plan.CurrentVersion is null)
             return;
         var coverage = await DataStepPrecompute.RunAsync(
-            site!.ConnectionString, await PlanAsync(cancellationToken), StepMode.Survey, request.Settings.Migrations, request.Console.Progress, cancellationToken);
-        if (coverage.FirstOrDefault(transform => transform.Precomputable && transform.Percent < minimum) is { } lacking)
-            throw new DeploymentRefusedException(
-                $"{lacking.Transform} ({lacking.Step}) is {lacking.Percent:0.00} % precomputed, below the {minimum} % that '{Environment}' requires " +
-                $"(precompute.minimumCoverage): {lacking.ToCompute:N0} rows would be computed inside the window, est. {lacking.ComputeSeconds:0} s. " +
-                $"Run ./build.sh Precompute --version {AskedVersion} --target-env {Environment} (Deploy runs it unless skipped), then deploy; nothing was fenced.");
+            site!.ConnectionString, plan, StepMode.Survey, request.Settings.Migrations, request.Console.Progress, cancellationToken);
+        if (coverage.FirstOrDefault(transform => transform.Precomputable && (transform.Percent ?? 0) < minimum) is not { } lacking)
+            return;
+        // Precompute cannot mend a transform it cannot run: the refusal says what stops it instead.
+        throw new DeploymentRefusedException(lacking.Problem is { } problem
+            ? $"{lacking.Transform} ({lacking.Step}) cannot be precomputed now: {problem}. All its rows would be computed inside the window, and '{Environment}' " +
+              $"requires {minimum} % precomputed (precompute.minimumCoverage). Remove the cause (deploy the earlier version on its own first, or mend the step), " +
+              "or lower precompute.minimumCoverage if the window can hold the work; nothing was fenced."
+            : $"{lacking.Transform} ({lacking.Step}) is {lacking.Percent:0.00} % precomputed, below the {minimum} % that '{Environment}' requires " +
+              $"(precompute.minimumCoverage): {lacking.ToCompute:N0} rows would be computed inside the window, est. {lacking.ComputeSeconds:0} s. " +
+              $"Run ./build.sh Precompute --version {AskedVersion} --target-env {Environment} (Deploy runs it unless skipped), then deploy; nothing was fenced.");
     }
 
     /// The plan from the database's history now, before any deployment of it has begun.

@@ -150,7 +150,7 @@ sealed class DeploymentRollback(
     public static async Task DropPrecomputationsAsync(DeploymentSite site, CancellationToken cancellationToken)
     {
         await using var connection = await site.OpenWritableAsync(cancellationToken);
-        if (await Precomputation.DropAllAsync(connection, cancellationToken) is > 0 and var dropped)
+        if (await Precomputation.DropAllAsync(connection, null, cancellationToken) is > 0 and var dropped)
             Log.Information("Dropped {Count} precomputed result table(s) of the deployment", dropped);
     }
 

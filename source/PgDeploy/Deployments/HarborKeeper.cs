@@ -40,6 +40,15 @@ sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
         return check;
     }
 
+    /// Sessions the fence leaves on the database, which would keep the clone from starting: said before the fence, with what then happens.
+    public async Task<string> DescribeCloneHindranceAsync(CancellationToken cancellationToken) =>
+        await SafeHarborClone.DescribeUnfencedSessionsAsync(site.ConnectionString, site.Identity.Database, request.Settings.Fence.Roles, cancellationToken) is { } sessions
+            ? $"; connected now and not fenced: {sessions}; still there at Backup, they keep the clone from starting, and " +
+              (request.Settings.Backup.Mode == BackupMode.CloneAndDump
+                  ? "the deployment fails there and rolls back (add their roles to fence.roles, or end them first)"
+                  : "the safe harbor is dumped inside the fence instead (add their roles to fence.roles for the clone)")
+            : "";
+
     /// Clones the fenced database into &lt;db&gt;__harbor_&lt;run&gt; and records it in the journal before it is made. The row counts
     /// are taken first, from the database itself: inside the fence the clone holds the same rows, and it takes no connection.
     public async Task<(HarborClone Clone, long SizeBytes)> TakeCloneAsync(DeploymentJournal journal, Action<string, string> record, CancellationToken cancellationToken)

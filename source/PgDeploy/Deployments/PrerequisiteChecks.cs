@@ -48,7 +48,9 @@ sealed class PrerequisiteChecks(DeploymentRequest request, DeploymentSite site, 
                 await preflight.CheckAsync("given safe harbor", () => Harbors.CheckGivenAsync(given, cancellationToken));
             else
                 await preflight.CheckAsync("safe harbor mode", async () =>
-                    (await Harbors.ChooseCloneAsync(cancellationToken)) is var clone && clone.Possible ? $"clone+dump: {clone.Reason}" : $"dump inside the fence: {clone.Reason}");
+                    (await Harbors.ChooseCloneAsync(cancellationToken)) is var clone && clone.Possible
+                        ? $"clone+dump: {clone.Reason}{await Harbors.DescribeCloneHindranceAsync(cancellationToken)}"
+                        : $"dump inside the fence: {clone.Reason}");
         }
         await preflight.CheckAsync("hooks and checks", () =>
         {

@@ -81,10 +81,13 @@ public sealed class FleetDeployment(
         var journal = await ReadAsync("its journal", () => JournalAsync(database), notes);
         // This run wrote to the journal: a deployment started, or an earlier one of the same version finished (its Restart, say).
         var worked = journal is not null && (journal.RunId != journalBefore?.RunId || journal.Events.Count != journalBefore.Events.Count);
+        // Refused while another run (Deploy --database, say) holds its lock: the deployment in its journal is that run's, not unfinished.
+        var busy = exitCode == ExitCodes.Refused && await ReadAsync("its deployment lock", () => LockHolderAsync(database), notes) is not null;
         var status = exitCode switch
         {
             ExitCodes.Succeeded => worked || before != after ? FleetMemberStatus.Deployed : FleetMemberStatus.UpToDate,
             ExitCodes.PersonNeeded => FleetMemberStatus.PersonNeeded,
+            ExitCodes.Refused when busy => FleetMemberStatus.Refused,
             _ when journal is not null && StateMachine.IsActive(journal.State) => FleetMemberStatus.Unfinished,
             ExitCodes.Refused => FleetMemberStatus.Refused,
             ExitCodes.Interrupted => FleetMemberStatus.Interrupted,
@@ -130,6 +133,13 @@ public sealed class FleetDeployment(
         await using var connection = Unpooled(database);
         await connection.OpenAsync(cancellationToken);
         return UpgradePlanner.CurrentVersion(await HistoryTable.ReadAsync(connection, null, cancellationToken))?.ToString();
+    }
+
+    async Task<string?> LockHolderAsync(string database)
+    {
+        await using var connection = Unpooled(database);
+        await connection.OpenAsync(CancellationToken.None);
+        return await DeploymentLock.FindHolderAsync(connection, CancellationToken.None);
     }
 
     /// Where the database's own deployment ended: its state, and the window from fence raised to fence lifted.

@@ -148,6 +148,33 @@ public sealed class CloneHarborTests(PostgresFixture postgres)
     }
 
     /// <summary>
+    /// Left to the tool, the clone gives way to a session the fence does not end: Prerequisites names it before the fence, and Backup
+    /// dumps inside the fence instead of rolling the deployment back.
+    /// </summary>
+    [Fact]
+    public async Task A_session_of_another_role_is_named_before_the_fence_and_the_default_mode_dumps_inside_it_instead_of_failing()
+    {
+        await using var scenario = await DeploymentScenario.CreateAsync(postgres);
+        await scenario.PrepareAtV01Async();
+
+        BuildRun run;
+        await using (await scenario.Database.OpenAsync("nightly-report"))
+        {
+            run = await scenario.DeployAsync("0.2");
+        }
+
+        run.AssertExitCode(0);
+        Assert.Matches(@"safe harbor mode: clone\+dump: .*; connected now and not fenced: pid \d+ \(user \S+, 'nightly-report', from [^)]+\); still there at Backup, " +
+                       "they keep the clone from starting, and the safe harbor is dumped inside the fence instead", run.Output);
+        Assert.Contains("The safe harbor is dumped inside the fence instead of cloned: the database has sessions the fence does not end (pid ", run.Output);
+        var journal = scenario.Records.Journal;
+        Assert.NotNull(journal.SafeHarbor);
+        Assert.True(journal.Clone is null or { Gone: true });
+        Assert.Empty(await scenario.DatabasesBesideAsync());
+        Assert.Equal(new PgDeploy.Migrations.AppVersion(0, 2), await scenario.Database.CurrentVersionAsync());
+    }
+
+    /// <summary>
     /// A runner that is no superuser and lacks pg_read_all_settings cannot see the server's data directory, so nobody can tell
     /// whether the copy fits: stated clone+dump is refused before anything changes, and left to the tool it is a dump, with the reason.
     /// </summary>

@@ -134,13 +134,7 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         Configure(tenants, "continue", new { stop = new { command = $"touch '{stopping}' && sleep 30", timeout = "2min" } });
 
         using var fleet = await BuildProgram.StartAsync(root, launch, "Deploy", "--version", "0.2");
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!File.Exists(stopping) && !fleet.HasExited && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.True(File.Exists(stopping), $"The first tenant's stop hook did not start:{System.Environment.NewLine}{fleet.Output}");
+        await WaitForAsync(stopping, fleet);
         using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", fleet.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
@@ -192,13 +186,76 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         Assert.All(tenants, tenant => Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(ReportPath())!, tenant.Name, "build.log")), "Each database's deployment keeps its own build.log."));
     }
 
-    private void Configure(IEnumerable<TestDatabase> tenants, string onFailure, object? hooks = null, string[]? fenceRoles = null, string? fenceScope = null) =>
+    [Fact]
+    public async Task A_second_run_of_the_fleet_is_refused_while_the_first_runs_and_a_database_another_run_is_deploying_is_refused_not_unfinished()
+    {
+        var tenants = new[] { await TestDatabase.CreateAsync(postgres), await TestDatabase.CreateAsync(postgres) };
+        SchoolReleases.WriteTo(root.Migrations);
+        Configure(tenants, "stop");
+        var launch = new BuildLaunch { Environment = Environment, ConnectionString = postgres.ServerConnectionString };
+        (await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.1")).AssertExitCode(0);
+        var before = await Task.WhenAll(tenants.Select(tenant => tenant.DumpWholeAsync()));
+        // Every application is slow to stop, which is where the other runs find a deployment holding its lock.
+        var stopping = Path.Combine(root.Directory, "stop-hook-started");
+        Configure(tenants, "stop", new { stop = new { command = $"touch '{stopping}' && sleep 15", timeout = "2min" } }, deploymentLockWait: "1s");
+
+        // An operator deploys the canary by hand while the fleet starts: the fleet's canary is refused, and says why, not "unfinished".
+        using (var single = await BuildProgram.StartAsync(root, launch, "Deploy", "--version", "0.2", "--database", tenants[0].Name))
+        {
+            await WaitForAsync(stopping, single);
+            var fleet = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+            fleet.AssertExitCode(2);
+            Assert.Equal(["refused", "not-started"], Report().Databases.Select(database => database.Status));
+            Assert.Contains($"Another run holds the deployment lock of database '{tenants[0].Name}'", Report().Databases[0].Error);
+            Assert.Equal(0, await single.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+        }
+
+        DumpAssert.Identical(before[1], await tenants[1].DumpWholeAsync(), "dump of the tenant the fleet did not start");
+
+        // Two runs of the fleet at once: the second is refused before it starts any database, and names the first.
+        File.Delete(stopping);
+        var reportsBefore = Directory.GetDirectories(Path.Combine(root.Directory, ".nuke", "temp", "fleets")).Length;
+        using (var first = await BuildProgram.StartAsync(root, launch, "Deploy", "--version", "0.2"))
+        {
+            await WaitForAsync(stopping, first);
+            var second = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+
+            second.AssertExitCode(2);
+            Assert.Contains($"Another run holds the deployment lock of fleet '{Environment}'", second.Output);
+            Assert.Contains($"'pgdeploy lock fleet {Environment}-", second.Output);
+            var exitCode = await first.WaitForExitAsync(TimeSpan.FromSeconds(90));
+            Assert.True(exitCode == 0, $"The first run of the fleet exited {exitCode}:{System.Environment.NewLine}{first.Output}");
+        }
+
+        Assert.Equal(["up-to-date", "deployed"], Report().Databases.Select(database => database.Status));
+        Assert.Equal(reportsBefore + 1, Directory.GetDirectories(Path.Combine(root.Directory, ".nuke", "temp", "fleets")).Length);
+        Configure(tenants, "stop");
+        var again = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+        again.AssertExitCode(0);
+        Assert.Equal(["up-to-date", "up-to-date"], Report().Databases.Select(database => database.Status));
+    }
+
+    private static async Task WaitForAsync(string file, BuildProcess program)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!File.Exists(file) && !program.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(File.Exists(file), $"The stop hook did not start:{System.Environment.NewLine}{program.Output}");
+    }
+
+    private void Configure(
+        IEnumerable<TestDatabase> tenants, string onFailure, object? hooks = null, string[]? fenceRoles = null, string? fenceScope = null, string deploymentLockWait = "60s") =>
         root.WriteEnvironment(JsonSerializer.Serialize(new
         {
             production = false,
             fleet = new { databases = tenants.Select(tenant => tenant.Name), canary = 1, parallelism = 2, onFailure },
             hooks = hooks ?? new { },
             fence = fenceScope is null ? (object)new { roles = fenceRoles ?? [] } : new { roles = fenceRoles ?? [], scope = fenceScope },
+            migrations = new { deploymentLockWait },
         }), Environment);
 
     private static async Task<string?> AclAsync(TestDatabase tenant) =>

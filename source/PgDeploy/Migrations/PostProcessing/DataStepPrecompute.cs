@@ -6,6 +6,7 @@ namespace PgDeploy.Migrations.PostProcessing;
 
 /// Runs the plan's C# data steps before the fence, on a session of their own that is read-only by default: to store
 /// what their transforms can compute ahead (Precompute), or to count what is left to compute inside the window (Survey).
+/// A step that cannot run there is reported, never fatal: its rows are computed inside the window, as without Precompute.
 public static class DataStepPrecompute
 {
     public static async Task<IReadOnlyList<PrecomputeCoverage>> RunAsync(
@@ -35,7 +36,17 @@ public static class DataStepPrecompute
                     ? null
                     : $"{plan.PendingVersions[0]} is pending too, and the schema its source reads exists only once the versions before {step.Version} are applied",
             };
-            await instance.ExecuteAsync(context);
+            try
+            {
+                await instance.ExecuteAsync(context);
+            }
+            // A step whose own queries need the new schema (or that fails otherwise) costs the window its rows, not the deployment.
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                var problem = $"the step failed before the fence ({exception.Message})";
+                Log.Warning("{Step}: not precomputed: {Problem}; its rows are computed inside the window", step.DisplayName, problem);
+                context.Coverage.Add(new PrecomputeCoverage(step.DisplayName, "its transforms", true, 0, 0, 0, problem));
+            }
             coverage.AddRange(context.Coverage);
         }
         return coverage;

@@ -85,15 +85,17 @@ sealed class Precomputation(string stepName, string transformName, string identi
         return transaction;
     }
 
-    /// Every precomputation in the database: when a deployment ends, nothing it computed aside may stay.
-    public static async Task<int> DropAllAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// Every precomputation in the database, this plan's and any an older plan or another identity left: when a deployment
+    /// ends, nothing it computed aside may stay. In <paramref name="transaction"/> when the upgrade's commit is to take them;
+    /// only those this role may drop, so that another runner's leftover never fails a commit.
+    public static async Task<int> DropAllAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
         var tables = (await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
-            "WHERE n.nspname = @schema AND c.relkind = 'r' AND c.relname LIKE @prefix",
-            new { schema = HistoryTable.Schema, prefix = Prefix + "%" }, cancellationToken: cancellationToken))).ToList();
+            "WHERE n.nspname = @schema AND c.relkind = 'r' AND c.relname LIKE @prefix AND pg_has_role(c.relowner, 'USAGE')",
+            new { schema = HistoryTable.Schema, prefix = Prefix + "%" }, transaction, cancellationToken: cancellationToken))).ToList();
         foreach (var table in tables)
-            await Execute(connection, null, $"DROP TABLE IF EXISTS {table}", cancellationToken);
+            await Execute(connection, transaction, $"DROP TABLE IF EXISTS {table}", cancellationToken);
         return tables.Count;
     }
 

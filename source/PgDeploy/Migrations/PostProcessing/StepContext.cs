@@ -24,7 +24,7 @@ public sealed class StepContext(
     public IWorkProgress Progress { get; } = progress ?? new LoggedProgress();
 
     /// Apply inside the fence; before it, Precompute and Survey run the step on the schema before the upgrade, where only
-    /// TransformAsync does its work and the step's own statements run read-only.
+    /// TransformAsync does its work: the step's own statements are skipped and its queries run read-only.
     public StepMode Mode { get; } = mode;
 
     internal string StepName => step?.DisplayName ?? "";
@@ -35,8 +35,9 @@ public sealed class StepContext(
     /// What Precompute and Survey found for each transform of the step.
     internal List<PrecomputeCoverage> Coverage { get; } = [];
 
+    /// Before the fence a step's own statements do not run: they change the database, which is the upgrade's work, inside the window.
     public Task<int> ExecuteAsync(string sql, object? parameters = null) =>
-        Connection.ExecuteAsync(Command(sql, parameters));
+        Mode == StepMode.Apply ? Connection.ExecuteAsync(Command(sql, parameters)) : Task.FromResult(0);
 
     public Task<T?> QuerySingleAsync<T>(string sql, object? parameters = null) =>
         Connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));

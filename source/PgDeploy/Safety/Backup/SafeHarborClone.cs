@@ -11,6 +11,12 @@ namespace PgDeploy.Safety;
 /// <param name="Reason">What was found, for the prerequisites' list or the log line that says why a dump is taken instead.</param>
 public sealed record CloneCheck(bool Possible, string Reason);
 
+/// <summary>The database had sessions the fence does not end when it was to be cloned: nothing was cloned or changed.</summary>
+public sealed class CloneInUseException(string message, string sessions, Exception innerException) : DeploymentException(message, innerException)
+{
+    public string Sessions { get; } = sessions;
+}
+
 /// <summary>
 /// The first safe harbor of backup.mode clone+dump: CREATE DATABASE … TEMPLATE copies the fenced database's files (about 1 s per GB,
 /// against 8 s for pg_dump -j2), so the maintenance window holds no dump; the verified dump is taken from the clone after the window.
@@ -68,14 +74,35 @@ public static class SafeHarborClone
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.ObjectInUse)
         {
-            throw new DeploymentException(
+            var sessions = await DatabaseSwap.DescribeSessionsAsync(maintenance, database, database, cancellationToken);
+            throw new CloneInUseException(
                 $"Database '{database}' could not be cloned into the safe harbor '{clone}': {exception.MessageText.TrimEnd('.')}, and CREATE DATABASE … TEMPLATE " +
-                $"needs it to itself. Still connected: {await DatabaseSwap.DescribeSessionsAsync(maintenance, database, database, cancellationToken)}. " +
+                $"needs it to itself. Still connected: {sessions}. " +
                 "The fence ended the sessions of the roles in fence.roles; end these (SELECT pg_terminate_backend(<pid>)) or add their roles to fence.roles, " +
-                "or set backup.mode to dump, then run again. Nothing of the upgrade was applied.", exception);
+                "or set backup.mode to dump, then run again. Nothing of the upgrade was applied.", sessions, exception);
         }
 
         return await DatabaseAdmin.SizeAsync(maintenance, clone, cancellationToken);
+    }
+
+    /// <summary>
+    /// The sessions on <paramref name="database"/> that the fence will not end (roles outside <paramref name="fencedRoles"/>; the tool's
+    /// own, named "pgdeploy …", aside), described for the operator, or null: each one still there at Backup keeps the clone from starting.
+    /// </summary>
+    public static async Task<string?> DescribeUnfencedSessionsAsync(
+        string connectionString, string database, IReadOnlyCollection<string> fencedRoles, CancellationToken cancellationToken)
+    {
+        await using var maintenance = await SafetyConnection.OpenAsync(connectionString, DatabaseAdmin.MaintenanceDatabase(database), cancellationToken);
+        var sessions = (await maintenance.QueryAsync<(int Pid, string? User, string? Application, string? Client)>(new CommandDefinition(
+            """
+            SELECT pid, usename, application_name, host(client_addr) FROM pg_stat_activity
+            WHERE datname = @database AND backend_type = 'client backend' AND NOT (usename = ANY(@fencedRoles))
+              AND application_name NOT LIKE 'pgdeploy %'
+            ORDER BY pid
+            """, new { database, fencedRoles = fencedRoles.ToArray() }, cancellationToken: cancellationToken))).ToList();
+        return sessions.Count == 0
+            ? null
+            : string.Join("; ", sessions.Select(session => $"pid {session.Pid} (user {session.User}, '{session.Application}', from {session.Client ?? "a local socket"})"));
     }
 
     /// <summary>Lets the runner's pg_dump in, and nobody else but superusers: CONNECT and TEMPORARY are revoked from PUBLIC first.</summary>
