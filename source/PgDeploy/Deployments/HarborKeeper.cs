@@ -24,7 +24,7 @@ sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
     }
 
     /// clone+dump where it is stated, or unset and the server allows it; else the dump inside the fence, with the reason in the log.
-    /// Stated clone+dump that the server does not allow is refused.
+    /// Stated clone+dump that the server does not allow is refused; on a server whose disk cannot be seen from here it is taken at its word.
     public async Task<CloneCheck> ChooseCloneAsync(CancellationToken cancellationToken)
     {
         if (request.Settings.Backup.Mode == BackupMode.Dump)
@@ -32,6 +32,9 @@ sealed class HarborKeeper(DeploymentRequest request, DeploymentSite site)
         var check = await SafeHarborClone.CheckAsync(site.ConnectionString, cancellationToken);
         if (check.Possible)
             return check;
+        // A server elsewhere hides its disk from the runner, not from the operator who stated the mode.
+        if (request.Settings.Backup.Mode == BackupMode.CloneAndDump && check.RoomUnknown)
+            return check with { Possible = true, Reason = $"stated in '{request.EnvironmentName}', and {check.Reason}: the copy needs room on it as large as the database" };
         if (request.Settings.Backup.Mode == BackupMode.CloneAndDump)
             throw new DeploymentException(
                 $"backup.mode is clone+dump in '{request.EnvironmentName}', but the safe harbor cannot be a clone: {check.Reason}. " +

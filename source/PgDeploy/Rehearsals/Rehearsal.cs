@@ -62,6 +62,7 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
                 Log.Information("Rehearsing {From} -> {To} of database {Database} in the scratch database {Scratch} on {Server}",
                     plan.CurrentVersion?.ToString() ?? "empty", target, site.Identity.Database, scratch, server.Description);
                 await RefuseWithoutRoomAsync(live, cancellationToken);
+                await RefuseWithoutServerRoomAsync(server, site, cancellationToken);
                 var clock = Stopwatch.StartNew();
                 dump = await new SafeHarborBackup(request.Settings.Backup with { Directory = workDirectory, Keep = 1 }, options)
                     .TakeAsync(live, request.EnvironmentName, plan.CurrentVersion?.ToString(), runId, cancellationToken);
@@ -110,13 +111,14 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
                 planned.Phase.ToString(), stepSeconds.TryGetValue(planned.Step.DisplayName, out var seconds) ? seconds : null)).ToList(),
             Targets =
             [
+                MeasuredOrAllowance(site.Identity, "MaintenanceOn", request.Settings.Rehearsal.MaintenanceOnAllowance, "maintenanceOnAllowance"),
                 cloneTime is { } clone
                     ? new PredictedTarget("Backup", clone.TotalSeconds, "a CREATE DATABASE … TEMPLATE of the scratch copy, as Backup clones the live database (backup.mode clone+dump)")
                     : new PredictedTarget("Backup", dumpTime.TotalSeconds, "the rehearsal's dump of the live database, verified as Backup verifies it"),
                 new PredictedTarget("Migrate", phases.GetValueOrDefault("Migrate").TotalSeconds, "on the scratch copy"),
                 new PredictedTarget("PostProcess", phases.GetValueOrDefault("PostProcess").TotalSeconds, "on the scratch copy"),
                 new PredictedTarget("Verify", phases.GetValueOrDefault("Verify").TotalSeconds, "checks and commit on the scratch copy"),
-                RestartAllowance(site.Identity),
+                MeasuredOrAllowance(site.Identity, "Restart", request.Settings.Rehearsal.RestartAllowance, "restartAllowance"),
             ],
             RestoreSeconds = restoreTime?.TotalSeconds,
             PrecomputeSeconds = phases.TryGetValue("Precompute", out var precompute) ? precompute.TotalSeconds : null,
@@ -171,6 +173,31 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         catch (DeploymentException exception) when (exception is not DeploymentRefusedException)
         {
             throw new DeploymentRefusedException($"{exception.Message} The rehearsal dumps there too; nothing was changed.", exception);
+        }
+    }
+
+    /// The scratch copy, and the clone of it Backup's is timed on, live on the rehearsal server's disk: on the live server by
+    /// default, whose database stops when that disk fills. Refused without room; a server whose disk cannot be seen is named.
+    async Task RefuseWithoutServerRoomAsync(RehearsalServer server, DeploymentSite site, CancellationToken cancellationToken)
+    {
+        long size;
+        await using (var connection = await site.OpenAsync(cancellationToken))
+            size = await DatabaseAdmin.SizeAsync(connection, cancellationToken: cancellationToken);
+        var copies = await ClonesLiveAsync(site, cancellationToken) ? 2 : 1;
+        var what = $"{(copies == 2 ? "the scratch copy and its clone" : "the scratch copy")} ({copies} × {size / 1024.0 / 1024.0:N0} MiB)";
+        var room = await SafeHarborClone.CheckServerRoomAsync(server.ConnectionString, copies * size, what, cancellationToken);
+        switch (room.Enough)
+        {
+            case true:
+                Log.Information("Rehearsal server: {Room}", room.Reason);
+                break;
+            case false:
+                throw new DeploymentRefusedException(
+                    $"The rehearsal would restore the database on {server.Description}, but {room.Reason}. Free space there, or name a rehearsal server " +
+                    "with room (rehearsal.server in the environment); nothing was changed.");
+            default:
+                Log.Warning("Rehearsal server {Server}: {Reason}; the rehearsal needs room there for {What}", server.Description, room.Reason, what);
+                break;
         }
     }
 
@@ -269,12 +296,13 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         }
     }
 
-    /// The Restart part of the window: as the last deployment of this database measured it, else the environment's allowance.
-    PredictedTarget RestartAllowance(DatabaseIdentity database) =>
+    /// The application's part of the window, which no scratch copy can time (MaintenanceOn stops it, Restart starts it): as the
+    /// last deployment of this database measured it, else the environment's allowance.
+    PredictedTarget MeasuredOrAllowance(DatabaseIdentity database, string target, TimeSpan allowance, string setting) =>
         DeploymentJournal.Load(DeploymentJournal.DefaultPath(request.DeploymentsDirectory, database)) is { } journal
-        && journal.Targets.LastOrDefault(outcome => outcome.Name == "Restart" && outcome.Status == "Succeeded") is { } measured
-            ? new PredictedTarget("Restart", measured.Duration.TotalSeconds, $"as deployment {journal.RunId} measured it")
-            : new PredictedTarget("Restart", request.Settings.Rehearsal.RestartAllowance.TotalSeconds, "rehearsal.restartAllowance: no deployment of this database measured one yet");
+        && journal.Targets.LastOrDefault(outcome => outcome.Name == target && outcome.Status == "Succeeded") is { } measured
+            ? new PredictedTarget(target, measured.Duration.TotalSeconds, $"as deployment {journal.RunId} measured it")
+            : new PredictedTarget(target, allowance.TotalSeconds, $"rehearsal.{setting}: no deployment of this database measured one yet");
 
     static async Task DropLeftoversAsync(RehearsalServer server, string scratchPrefix, string workDirectory, CancellationToken cancellationToken)
     {

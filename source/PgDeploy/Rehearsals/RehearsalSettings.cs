@@ -14,6 +14,10 @@ public sealed record RehearsalSettings
     /// The oldest rehearsal that still predicts the window: data grows, and an old one says little about tonight.
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromHours(24);
 
+    /// The MaintenanceOn part of the predicted window (the stop hook, the fence, the sessions' drain) when no deployment of this
+    /// database has measured one yet.
+    public TimeSpan MaintenanceOnAllowance { get; init; } = TimeSpan.FromSeconds(10);
+
     /// The Restart part of the predicted window when no deployment of this database has measured one yet.
     public TimeSpan RestartAllowance { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -5,6 +5,7 @@ using CliWrap.Buffered;
 using Dapper;
 using Npgsql;
 using PgDeploy.Postgres;
+using PgDeploy.Tests.EndToEnd.Support;
 using PgDeploy.Tests.Migrations.Support;
 
 namespace PgDeploy.Tests.EndToEnd;
@@ -50,6 +51,11 @@ public sealed class DemoTests
             Assert.Contains(failure is null ? "Build succeeded on" : "Verify failed; Rollback succeeded.", demo.Output);
             Assert.Contains($"\"appVersion\":\"{expectedVersion}\"", await Http.GetStringAsync($"{url}/health"));
             Assert.Equal(expectedVersion, await DatabaseVersionAsync(root));
+            // The safe harbor was a clone of the fenced database, not a dump inside the window; dumped after it, verified and dropped on success.
+            var journal = new DeploymentRecords(root.Directory, "school").Journal;
+            Assert.True(journal.Clone is { Gone: true }, demo.Output);
+            if (failure is null)
+                Assert.True(Directory.Exists(journal.SafeHarbor) || File.Exists(journal.SafeHarbor), $"DumpClone left no safe harbor:{Environment.NewLine}{demo.Output}");
         }
         finally
         {

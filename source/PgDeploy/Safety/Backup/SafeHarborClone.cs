@@ -9,7 +9,11 @@ namespace PgDeploy.Safety;
 /// <summary>Whether clone+dump can run on this server, and why (not).</summary>
 /// <param name="Possible">The runner may clone the database and the server's disk has room for the copy.</param>
 /// <param name="Reason">What was found, for the prerequisites' list or the log line that says why a dump is taken instead.</param>
-public sealed record CloneCheck(bool Possible, string Reason);
+/// <param name="RoomUnknown">Allowed but for the disk, which cannot be seen from here: an operator who states clone+dump vouches for it.</param>
+public sealed record CloneCheck(bool Possible, string Reason, bool RoomUnknown = false);
+
+/// <summary>Whether the server's disk has room for a copy: unknown (null) where its files cannot be seen from here.</summary>
+public sealed record ServerRoom(bool? Enough, string Reason);
 
 /// <summary>The database had sessions the fence does not end when it was to be cloned: nothing was cloned or changed.</summary>
 public sealed class CloneInUseException(string message, string sessions, Exception innerException) : DeploymentException(message, innerException)
@@ -44,17 +48,31 @@ public static class SafeHarborClone
             return new CloneCheck(false, $"the runner '{facts.Runner}' may not create databases (ALTER ROLE {facts.Runner} CREATEDB allows it)");
         if (!facts.OwnsDatabase)
             return new CloneCheck(false, $"the runner '{facts.Runner}' does not own database '{database}', and only its owner may use it as a template");
+        var room = await ServerRoomAsync(maintenance, facts.Tablespace, facts.Size, $"a copy of the {Megabytes(facts.Size)} database", cancellationToken);
+        return new CloneCheck(room.Enough == true, room.Reason, RoomUnknown: room.Enough is null);
+    }
+
+    /// <summary>Whether the server's disk, seen from here, has room for <paramref name="bytes"/> more with a reserve kept free; unknown (null) for a server elsewhere.</summary>
+    public static async Task<ServerRoom> CheckServerRoomAsync(string connectionString, long bytes, string what, CancellationToken cancellationToken)
+    {
+        await using var maintenance = await SafetyConnection.OpenAsync(
+            connectionString, DatabaseAdmin.MaintenanceDatabase(new NpgsqlConnectionStringBuilder(connectionString).Database ?? ""), cancellationToken);
+        return await ServerRoomAsync(maintenance, null, bytes, what, cancellationToken);
+    }
+
+    static async Task<ServerRoom> ServerRoomAsync(NpgsqlConnection maintenance, string? tablespace, long bytes, string what, CancellationToken cancellationToken)
+    {
         if (!IsLocal(maintenance.Host))
-            return new CloneCheck(false, $"the server {maintenance.Host} is not on this machine, so the room for the copy on its disk cannot be checked from here");
-        var directory = facts.Tablespace ?? await DataDirectoryAsync(maintenance, cancellationToken);
+            return new ServerRoom(null, $"the server {maintenance.Host} is not on this machine, so the room for {what} on its disk cannot be checked from here");
+        var directory = tablespace ?? await DataDirectoryAsync(maintenance, cancellationToken);
         if (directory is null || !Directory.Exists(directory))
-            return new CloneCheck(false, $"the server's data directory cannot be seen from here (the runner '{facts.Runner}' needs pg_read_all_settings to read it)");
+            return new ServerRoom(null, $"the server's data directory cannot be seen from here (the runner '{maintenance.UserName}' needs pg_read_all_settings to read it)");
         var disk = new DriveInfo(directory);
-        var needed = facts.Size + (long)(disk.TotalSize * DiskReserve);
+        var needed = bytes + (long)(disk.TotalSize * DiskReserve);
         return disk.AvailableFreeSpace < needed
-            ? new CloneCheck(false, $"the server's disk at {directory} has {Megabytes(disk.AvailableFreeSpace)} free, and a copy of the {Megabytes(facts.Size)} database " +
+            ? new ServerRoom(false, $"the server's disk at {directory} has {Megabytes(disk.AvailableFreeSpace)} free, and {what} " +
                                     $"with {DiskReserve:P0} of the disk kept free needs {Megabytes(needed)}")
-            : new CloneCheck(true, $"{Megabytes(disk.AvailableFreeSpace)} free on the server's disk at {directory} for a copy of {Megabytes(facts.Size)}");
+            : new ServerRoom(true, $"{Megabytes(disk.AvailableFreeSpace)} free on the server's disk at {directory} for {what}");
     }
 
     /// <summary>Copies <paramref name="database"/> into <paramref name="clone"/>, with connections off; one left by a killed run is made again.</summary>
