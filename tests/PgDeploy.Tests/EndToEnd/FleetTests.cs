@@ -1,5 +1,7 @@
 using System.Runtime.Versioning;
 using System.Text.Json;
+using PgDeploy.Deployments;
+using PgDeploy.Migrations;
 using PgDeploy.Tests.EndToEnd.Support;
 using PgDeploy.Tests.Fixtures;
 using PgDeploy.Tests.Migrations.Support;
@@ -234,6 +236,62 @@ public sealed class FleetTests(PostgresFixture postgres) : IDisposable
         var again = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
         again.AssertExitCode(0);
         Assert.Equal(["up-to-date", "up-to-date"], Report().Databases.Select(database => database.Status));
+    }
+
+    /// <summary>
+    /// kill -9 of the fleet alone leaves its running database's deployment to finish by itself, an orphan with its own lock,
+    /// journal and log; kill -9 of the whole process tree (a CI runner cancelled, the cgroup killed) stops it mid-way, and in
+    /// both cases the next plain Deploy of the fleet finishes every database.
+    /// </summary>
+    [Fact]
+    public async Task After_kill_9_of_the_fleet_alone_or_of_its_whole_tree_the_next_Deploy_finishes_every_database()
+    {
+        var tenants = new[] { await TestDatabase.CreateAsync(postgres), await TestDatabase.CreateAsync(postgres) };
+        SchoolReleases.WriteTo(root.Migrations);
+        var stopping = Path.Combine(root.Directory, "stop-hook-started");
+        Configure(tenants, "stop", new { stop = new { command = $"touch '{stopping}' && sleep 5", timeout = "2min" } });
+        var launch = new BuildLaunch { Environment = Environment, ConnectionString = postgres.ServerConnectionString };
+
+        using (var fleet = await BuildProgram.StartAsync(root, launch, "Deploy", "--version", "0.1"))
+        {
+            await WaitForAsync(stopping, fleet);
+            using var kill = System.Diagnostics.Process.Start("kill", ["-KILL", fleet.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            await fleet.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        // The canary's own deployment goes on without the fleet, and ends.
+        var canary = new DeploymentRecords(root.Directory, tenants[0].Name);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!(canary.HasJournal && canary.Journal.State == DeploymentState.Completed) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(DeploymentState.Completed, canary.Journal.State);
+        Assert.Null(await tenants[1].CurrentVersionAsync());
+        var resumed = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.1");
+        resumed.AssertExitCode(0);
+        Assert.Equal(["up-to-date", "deployed"], Report().Databases.Select(database => database.Status));
+
+        var untouched = await tenants[1].DumpWholeAsync();
+        File.Delete(stopping);
+        using (var fleet = await BuildProgram.StartAsync(root, launch, "Deploy", "--version", "0.2"))
+        {
+            await WaitForAsync(stopping, fleet);
+            await fleet.KillAsync();
+        }
+
+        Assert.True(StateMachine.IsActive(canary.Journal.State), $"The canary's deployment is {canary.Journal.State}.");
+        DumpAssert.Identical(untouched, await tenants[1].DumpWholeAsync(), "dump of the tenant the killed fleet had not started");
+        Configure(tenants, "stop");
+        var finished = await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.2");
+        finished.AssertExitCode(0);
+        Assert.Equal(["deployed", "deployed"], Report().Databases.Select(database => database.Status));
+        foreach (var tenant in tenants)
+        {
+            Assert.Equal(new AppVersion(0, 2), await tenant.CurrentVersionAsync());
+        }
     }
 
     private static async Task WaitForAsync(string file, BuildProcess program)

@@ -146,7 +146,7 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
 
     /// <summary>Two versions at once: the v0.3 schema that 0.4's hashing reads before the upgrade does not exist yet.</summary>
     [Fact]
-    public async Task On_an_empty_database_0_4s_hashing_is_not_precomputable_Precompute_says_why_and_a_minimum_does_not_hold_up_the_deployment()
+    public async Task On_an_empty_database_0_4s_hashing_is_not_precomputable_Precompute_says_why_and_a_minimum_does_not_hold_up_its_fence()
     {
         using var root = new BuildRoot();
         var database = await TestDatabase.CreateAsync(postgres);
@@ -159,9 +159,12 @@ public sealed class PrecomputeTests(PostgresFixture postgres)
         Assert.Empty(await SideTablesAsync(database));
         Assert.Null(await database.CurrentVersionAsync());
 
-        // With a minimum: an empty database has no rows to compute, and deploys.
+        // With a minimum: an empty database has no rows to compute, and is fenced.
         root.WriteEnvironment("""{ "production": false, "precompute": { "minimumCoverage": 99.5 } }""");
-        (await DeploymentScenario.RunInAsync(root, launch, "Deploy", "--version", "0.4")).AssertExitCode(0);
+        var fenced = await DeploymentScenario.RunInAsync(root, launch, "MaintenanceOn", "--version", "0.4");
+        fenced.AssertExitCode(0);
+        Assert.DoesNotContain("precompute.minimumCoverage", fenced.Output);
+        (await DeploymentScenario.RunInAsync(root, launch, "MaintenanceOff")).AssertExitCode(0);
     }
 
     static async Task<long> StoredCountAsync(TestDatabase database) =>

@@ -49,7 +49,8 @@ public sealed class RehearsalTests(PostgresFixture postgres)
         Assert.True(record.Passed, record.Failure);
         Assert.Equal(("0.3", "0.4"), (record.FromVersion, record.TargetVersion));
         Assert.Equal(["MaintenanceOn", "Backup", "Migrate", "PostProcess", "Verify", "Restart"], record.Targets.Select(target => target.Name));
-        Assert.Equal("rehearsal.maintenanceOnAllowance: no deployment of this database measured one yet", record.Targets[0].Source);
+        // The application's stop is no scratch copy's to time: the deployment to 0.3 measured it.
+        Assert.StartsWith("as deployment ", record.Targets[0].Source);
         Assert.All(record.Steps, step => Assert.NotNull(step.Seconds));
         Assert.NotNull(record.PrecomputeSeconds);
         Assert.True(record.Targets.Skip(1).Take(4).All(target => target.Seconds > 0), rehearsal.Output);
