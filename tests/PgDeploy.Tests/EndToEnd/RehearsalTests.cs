@@ -176,6 +176,15 @@ public sealed class RehearsalTests(PostgresFixture postgres)
         Assert.Contains("with other steps or checksums than this plan", otherPlan.Output);
 
         File.Delete(Path.Combine(scenario.Root.Migrations.Directory, "v0.2", "040_added_after_the_rehearsal.sql"));
+        // The same plan, but older than the environment allows: data grows, and an old rehearsal says little about tonight.
+        await scenario.ConfigureAsync(scenario.Settings with { RehearsalMaxAge = "1s" });
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var tooOld = await scenario.DeployAsync("0.2", "--yes");
+
+        DeploymentScenario.AssertRefusedInPrerequisites(tooOld, "rehearsal");
+        Assert.Matches(@"the last rehearsal of this plan finished [0-9.]+ s ago, and rehearsal.maxAge is 1 s", tooOld.Output);
+
+        await scenario.ConfigureAsync(scenario.Settings with { RehearsalMaxAge = "24h" });
         var deploy = await scenario.DeployAsync("0.2", "--yes");
 
         deploy.AssertExitCode(0);

@@ -36,6 +36,9 @@ internal sealed record ScenarioSettings
     /// <summary>rehearsal.server: the variable that holds the rehearsal server's URL.</summary>
     public string? RehearsalServer { get; init; }
 
+    /// <summary>rehearsal.maxAge: the oldest rehearsal that counts.</summary>
+    public string RehearsalMaxAge { get; init; } = "24h";
+
     /// <summary>window.budget: the longest the scripts may be estimated to take inside the fence.</summary>
     public string? WindowBudget { get; init; }
 }
@@ -104,7 +107,7 @@ internal static class ScenarioEnvironmentFile
                 ["expectBody"] = FakeApplication.Welcome,
             }),
             ["migrations"] = new JsonObject { ["deploymentLockWait"] = settings.DeploymentLockWait },
-            ["rehearsal"] = new JsonObject { ["required"] = settings.RehearsalRequired, ["server"] = settings.RehearsalServer },
+            ["rehearsal"] = new JsonObject { ["required"] = settings.RehearsalRequired, ["server"] = settings.RehearsalServer, ["maxAge"] = settings.RehearsalMaxAge },
             ["window"] = new JsonObject { ["budget"] = settings.WindowBudget },
         };
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
