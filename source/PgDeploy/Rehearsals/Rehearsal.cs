@@ -46,6 +46,7 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
         var phases = new Dictionary<string, TimeSpan>();
         TimeSpan? restoreTime = null;
         TimeSpan? cloneTime = null;
+        var clones = false;
         string? failure = null;
         IReadOnlyDictionary<string, double> stepSeconds;
         try
@@ -62,7 +63,8 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
                 Log.Information("Rehearsing {From} -> {To} of database {Database} in the scratch database {Scratch} on {Server}",
                     plan.CurrentVersion?.ToString() ?? "empty", target, site.Identity.Database, scratch, server.Description);
                 await RefuseWithoutRoomAsync(live, cancellationToken);
-                await RefuseWithoutServerRoomAsync(server, site, cancellationToken);
+                clones = await ClonesLiveAsync(site, cancellationToken);
+                await RefuseWithoutServerRoomAsync(server, site, clones, cancellationToken);
                 var clock = Stopwatch.StartNew();
                 dump = await new SafeHarborBackup(request.Settings.Backup with { Directory = workDirectory, Keep = 1 }, options)
                     .TakeAsync(live, request.EnvironmentName, plan.CurrentVersion?.ToString(), runId, cancellationToken);
@@ -73,7 +75,7 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
             try
             {
                 restoreTime = await RestoreScratchAsync(server, site, dump, scratch, runId, options, cancellationToken);
-                if (await ClonesLiveAsync(site, cancellationToken))
+                if (clones)
                 {
                     stage = "cloning the scratch database as Backup clones the live one";
                     cloneTime = await TimeCloneAsync(server, RestoreNames.Rehearsal(site.Identity.Database, $"{runId}_harbor"), scratch, cancellationToken);
@@ -178,12 +180,12 @@ public sealed class Rehearsal(DeploymentRequest request, string? rehearsalServer
 
     /// The scratch copy, and the clone of it Backup's is timed on, live on the rehearsal server's disk: on the live server by
     /// default, whose database stops when that disk fills. Refused without room; a server whose disk cannot be seen is named.
-    async Task RefuseWithoutServerRoomAsync(RehearsalServer server, DeploymentSite site, CancellationToken cancellationToken)
+    async Task RefuseWithoutServerRoomAsync(RehearsalServer server, DeploymentSite site, bool clones, CancellationToken cancellationToken)
     {
         long size;
         await using (var connection = await site.OpenAsync(cancellationToken))
             size = await DatabaseAdmin.SizeAsync(connection, cancellationToken: cancellationToken);
-        var copies = await ClonesLiveAsync(site, cancellationToken) ? 2 : 1;
+        var copies = clones ? 2 : 1;
         var what = $"{(copies == 2 ? "the scratch copy and its clone" : "the scratch copy")} ({copies} × {size / 1024.0 / 1024.0:N0} MiB)";
         var room = await SafeHarborClone.CheckServerRoomAsync(server.ConnectionString, copies * size, what, cancellationToken);
         switch (room.Enough)
